@@ -1,0 +1,62 @@
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+CHECKOV_VENV := .venv-checkov
+BUILD := .build
+# Unpacked provider mirror (registry.terraform.io/hashicorp/aws/<version>/<os_arch>/...).
+# Where it holds hashicorp/aws, terraform init installs from it; elsewhere from the registry.
+TF_PROVIDER_MIRROR ?= /opt/tf-plugins
+TF_MIN_VERSION := 1.7.0
+PYTEST_ARGS ?=
+
+export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
+export TF_IN_AUTOMATION := 1
+export CHECKOV_BIN := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
+
+.PHONY: help test tools terraform-check fmt clean FORCE
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+test: tools ## Run every check: fmt, validate, plans, ASL, executions in moto, end to end, checkov
+	$(VENV)/bin/ruff check tests
+	$(VENV)/bin/ruff format --check tests
+	$(VENV)/bin/pytest $(PYTEST_ARGS) tests
+
+tools: terraform-check $(VENV)/.installed $(CHECKOV_VENV)/.installed $(BUILD)/terraform.rc
+
+fmt: tools ## Format Terraform and Python
+	terraform fmt -recursive .
+	$(VENV)/bin/ruff format tests
+
+terraform-check:
+	@command -v terraform >/dev/null || { echo "terraform >= $(TF_MIN_VERSION) must be on PATH (none found)" >&2; exit 1; }
+	@v=$$(terraform version -json | $(PYTHON) -c 'import json,sys; print(json.load(sys.stdin)["terraform_version"])'); \
+	 printf '%s\n%s\n' "$(TF_MIN_VERSION)" "$$v" | sort -V -C || { echo "terraform $$v is too old: the tests need >= $(TF_MIN_VERSION)" >&2; exit 1; }
+
+$(VENV)/.installed: tests/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	touch $@
+
+# checkov pins versions of boto3 and friends that fight moto's, so it lives apart.
+$(CHECKOV_VENV)/.installed: tests/requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements-checkov.txt
+	touch $@
+
+# Rewritten only when its content changes, so a second run touches nothing.
+$(BUILD)/terraform.rc: FORCE
+	@mkdir -p $(BUILD)/plugin-cache
+	@if [ -d "$(TF_PROVIDER_MIRROR)/registry.terraform.io/hashicorp/aws" ]; then \
+	  printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n' "$(TF_PROVIDER_MIRROR)"; \
+	else \
+	  printf 'plugin_cache_dir = "%s"\n' "$(CURDIR)/$(BUILD)/plugin-cache"; \
+	fi > $@.new
+	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
+
+clean: ## Remove venvs, build files and Terraform working directories
+	rm -rf $(VENV) $(CHECKOV_VENV) $(BUILD)
+	find . -name .terraform -type d -prune -exec rm -rf {} +

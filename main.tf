@@ -1,0 +1,179 @@
+locals {
+  create_role      = var.create && var.create_role
+  logging_enabled  = var.create && var.logging.level != "OFF"
+  create_log_group = local.logging_enabled && !var.use_existing_cloudwatch_log_group
+
+  role_name = coalesce(var.role_name, var.name)
+  log_group_arn = local.logging_enabled ? (
+    local.create_log_group ? aws_cloudwatch_log_group.this[0].arn : var.cloudwatch_log_group_arn
+  ) : null
+
+  # The workflow ARN is built from the state machine's own ARN so the module needs no
+  # aws_region lookup (whose attributes differ between provider 5.x and 6.x).
+  state_machine_arn = one(aws_sfn_state_machine.this[*].arn)
+  glue_workflow_arn = one([
+    for arn in aws_sfn_state_machine.this[*].arn :
+    format("arn:%s:glue:%s:%s:workflow/%s", split(":", arn)[1], split(":", arn)[3], split(":", arn)[4], var.glue_workflow_name)
+  ])
+  start_loop_command = one([
+    for arn in aws_sfn_state_machine.this[*].arn :
+    "aws stepfunctions start-execution --state-machine-arn ${arn} --input '${jsonencode({ run_properties = {} })}'"
+  ])
+}
+
+################################################################################
+# State machine
+################################################################################
+
+resource "aws_sfn_state_machine" "this" {
+  count = var.create ? 1 : 0
+
+  name     = var.name
+  type     = "STANDARD"
+  role_arn = local.create_role ? aws_iam_role.this[0].arn : var.role_arn
+  definition = templatefile("${path.module}/statemachine.asl.json", {
+    glue_workflow_name    = var.glue_workflow_name
+    poll_interval_seconds = var.poll_interval_seconds
+  })
+
+  dynamic "logging_configuration" {
+    for_each = local.logging_enabled ? [1] : []
+    content {
+      level                  = var.logging.level
+      include_execution_data = var.logging.include_execution_data
+      log_destination        = "${local.log_group_arn}:*"
+    }
+  }
+
+  tracing_configuration {
+    enabled = var.tracing_enabled
+  }
+
+  tags = merge(var.tags, var.state_machine_tags)
+
+  lifecycle {
+    precondition {
+      condition     = var.create_role || var.role_arn != ""
+      error_message = "role_arn must be set when create_role is false."
+    }
+    precondition {
+      condition     = !var.use_existing_cloudwatch_log_group || var.cloudwatch_log_group_arn != "" || var.logging.level == "OFF"
+      error_message = "cloudwatch_log_group_arn must be set when use_existing_cloudwatch_log_group is true."
+    }
+  }
+
+  # Step Functions checks at creation that the role may deliver logs, so that policy must exist first.
+  depends_on = [aws_iam_role_policy.observability]
+}
+
+################################################################################
+# Logging
+################################################################################
+
+resource "aws_cloudwatch_log_group" "this" {
+  count = local.create_log_group ? 1 : 0
+
+  name              = coalesce(var.cloudwatch_log_group_name, "/aws/vendedlogs/states/${var.name}")
+  retention_in_days = var.cloudwatch_log_group_retention_in_days
+  kms_key_id        = var.cloudwatch_log_group_kms_key_id != "" ? var.cloudwatch_log_group_kms_key_id : null
+
+  tags = merge(var.tags, var.cloudwatch_log_group_tags)
+}
+
+################################################################################
+# IAM role
+################################################################################
+
+data "aws_iam_policy_document" "assume_role" {
+  count = local.create_role ? 1 : 0
+
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["states.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  count = local.create_role ? 1 : 0
+
+  name                 = local.role_name
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary != "" ? var.role_permissions_boundary : null
+  assume_role_policy   = data.aws_iam_policy_document.assume_role[0].json
+
+  tags = merge(var.tags, var.role_tags)
+}
+
+data "aws_iam_policy_document" "loop" {
+  count = local.create_role ? 1 : 0
+
+  statement {
+    sid       = "RunTheGlueWorkflow"
+    actions   = ["glue:StartWorkflowRun", "glue:GetWorkflowRun"]
+    resources = [local.glue_workflow_arn]
+  }
+
+  statement {
+    sid       = "ContinueAsNewExecution"
+    actions   = ["states:StartExecution"]
+    resources = [local.state_machine_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "loop" {
+  count = local.create_role ? 1 : 0
+
+  name   = "glue-workflow-loop"
+  role   = aws_iam_role.this[0].id
+  policy = data.aws_iam_policy_document.loop[0].json
+}
+
+data "aws_iam_policy_document" "observability" {
+  count = local.create_role && (local.logging_enabled || var.tracing_enabled) ? 1 : 0
+
+  dynamic "statement" {
+    for_each = local.logging_enabled ? [1] : []
+    content {
+      # Log delivery actions do not support resource-level permissions:
+      # https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html
+      sid = "DeliverExecutionLogs"
+      actions = [
+        "logs:CreateLogDelivery",
+        "logs:GetLogDelivery",
+        "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies",
+        "logs:DescribeLogGroups",
+      ]
+      resources = ["*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.tracing_enabled ? [1] : []
+    content {
+      # X-Ray trace submission does not support resource-level permissions.
+      sid = "SendTraces"
+      actions = [
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+      ]
+      resources = ["*"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "observability" {
+  count = local.create_role && (local.logging_enabled || var.tracing_enabled) ? 1 : 0
+
+  name   = "logs-and-traces"
+  role   = aws_iam_role.this[0].id
+  policy = data.aws_iam_policy_document.observability[0].json
+}

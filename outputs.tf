@@ -1,0 +1,44 @@
+output "state_machine_arn" {
+  description = "ARN of the state machine that runs the loop."
+  value       = local.state_machine_arn
+}
+
+output "state_machine_name" {
+  description = "Name of the state machine."
+  value       = try(aws_sfn_state_machine.this[0].name, null)
+}
+
+output "state_machine_definition" {
+  description = "The rendered Amazon States Language definition."
+  value       = try(aws_sfn_state_machine.this[0].definition, null)
+}
+
+output "role_arn" {
+  description = "ARN of the IAM role the state machine runs as (created or passed in)."
+  value       = try(aws_sfn_state_machine.this[0].role_arn, null)
+}
+
+output "role_name" {
+  description = "Name of the IAM role the module created, null when it created none."
+  value       = try(aws_iam_role.this[0].name, null)
+}
+
+output "cloudwatch_log_group_arn" {
+  description = "ARN of the log group that receives execution logs, null when logging is OFF."
+  value       = local.log_group_arn
+}
+
+output "cloudwatch_log_group_name" {
+  description = "Name of the log group that receives execution logs, null when logging is OFF."
+  value       = try(aws_cloudwatch_log_group.this[0].name, split(":", local.log_group_arn)[6], null)
+}
+
+output "glue_workflow_arn" {
+  description = "ARN of the Glue workflow the loop runs; the role's Glue permissions are scoped to it."
+  value       = local.glue_workflow_arn
+}
+
+output "start_loop_command" {
+  description = "AWS CLI command that starts the loop (put Glue run properties into run_properties). Start it once: every clean run starts the next execution itself."
+  value       = local.start_loop_command
+}

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from harness.emulator import ACCOUNT_ID, REGION, AwsEmulator
+from harness.glue_simulator import GlueRunSimulator
+from harness.plans import rendered_definition
+from harness.terraform import TerraformWorkspace
+
+WORKFLOW = "nightly-sales"
+EXISTING_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/platform/existing-loop-role"
+
+# Root-module configurations planned once per session and shared by every test that reads them.
+PLAN_CONFIGS: dict[str, dict[str, Any]] = {
+    "default": {"name": "nightly-sales-loop", "glue_workflow_name": WORKFLOW},
+    "fast_poll": {"name": "nightly-sales-loop", "glue_workflow_name": WORKFLOW, "poll_interval_seconds": 1},
+    "existing_role": {
+        "name": "nightly-sales-loop",
+        "glue_workflow_name": WORKFLOW,
+        "create_role": False,
+        "role_arn": EXISTING_ROLE_ARN,
+    },
+    "disabled": {"name": "nightly-sales-loop", "glue_workflow_name": WORKFLOW, "create": False},
+}
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[AwsEmulator]:
+    aws = AwsEmulator()
+    yield aws
+    aws.stop()
+
+
+@pytest.fixture(scope="session")
+def root_module(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> TerraformWorkspace:
+    workspace = TerraformWorkspace(tmp_path_factory.mktemp("root"), ".", emulator.endpoint_url, REGION)
+    workspace.init()
+    return workspace
+
+
+@pytest.fixture(scope="session")
+def plan(root_module: TerraformWorkspace) -> Callable[[str], dict[str, Any]]:
+    """Plan JSON of a named configuration in PLAN_CONFIGS, planned at most once per session."""
+    cache: dict[str, dict[str, Any]] = {}
+
+    def planned(config: str) -> dict[str, Any]:
+        if config not in cache:
+            cache[config] = root_module.plan(PLAN_CONFIGS[config])
+        return cache[config]
+
+    return planned
+
+
+@pytest.fixture(scope="session")
+def sfn(emulator: AwsEmulator) -> Any:
+    return emulator.client("stepfunctions")
+
+
+@pytest.fixture
+def glue(emulator: AwsEmulator, monkeypatch: pytest.MonkeyPatch) -> GlueRunSimulator:
+    """A Glue run simulator laid over the emulator for one test, with the workflow WORKFLOW."""
+    client = emulator.client("glue")
+    if WORKFLOW not in client.list_workflows()["Workflows"]:
+        client.create_workflow(Name=WORKFLOW, MaxConcurrentRuns=1)
+    simulator = GlueRunSimulator()
+    simulator.install(monkeypatch)
+    return simulator
+
+
+@pytest.fixture
+def loop_machine(sfn: Any, plan: Callable[[str], dict[str, Any]], glue: GlueRunSimulator) -> Iterator[str]:
+    """ARN of a fresh state machine running the definition Terraform renders (1 s polls)."""
+    definition = rendered_definition(plan("fast_poll"))
+    arn: str = sfn.create_state_machine(
+        name=f"loop-{uuid.uuid4().hex[:12]}",
+        definition=json.dumps(definition),
+        roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/loop",
+    )["stateMachineArn"]
+    yield arn
+    for execution in sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
+        sfn.stop_execution(executionArn=execution["executionArn"])

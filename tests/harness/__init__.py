@@ -1,0 +1,1 @@
+"""Test harness: Terraform through python-terraform, moto as the AWS emulator, a Glue run simulator."""

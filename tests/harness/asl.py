@@ -1,0 +1,73 @@
+"""Graph checks of an Amazon States Language definition (top-level states)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TERMINAL_TYPES = {"Succeed", "Fail"}
+
+
+def transitions(definition: dict[str, Any]) -> dict[str, set[str]]:
+    """Every state's possible next states: Next, Choice rules and Default, Catch targets."""
+    edges: dict[str, set[str]] = {}
+    for name, state in definition["States"].items():
+        targets = {rule["Next"] for rule in state.get("Choices", [])}
+        targets |= {catcher["Next"] for catcher in state.get("Catch", [])}
+        targets |= {state[key] for key in ("Next", "Default") if key in state}
+        edges[name] = targets
+    return edges
+
+
+def reachable(definition: dict[str, Any]) -> set[str]:
+    start = definition["StartAt"]
+    return {start} | _reachable_from(transitions(definition), start)
+
+
+def dangling_targets(definition: dict[str, Any]) -> set[str]:
+    """Names used as transition targets that are not states."""
+    states = definition["States"]
+    return {target for targets in transitions(definition).values() for target in targets} - set(
+        states
+    )
+
+
+def dead_ends(definition: dict[str, Any]) -> set[str]:
+    """Non-terminal states that have nowhere to go."""
+    return {
+        name
+        for name, state in definition["States"].items()
+        if state["Type"] not in TERMINAL_TYPES
+        and not state.get("End", False)
+        and not transitions(definition)[name]
+    }
+
+
+def choices_without_default(definition: dict[str, Any]) -> set[str]:
+    return {
+        name
+        for name, state in definition["States"].items()
+        if state["Type"] == "Choice" and "Default" not in state
+    }
+
+
+def trapped(definition: dict[str, Any]) -> set[str]:
+    """States from which no terminal state can be reached: an execution there never ends."""
+    states = definition["States"]
+    terminal = {
+        name
+        for name, state in states.items()
+        if state["Type"] in TERMINAL_TYPES or state.get("End", False)
+    }
+    edges = transitions(definition)
+    return {name for name in states if name not in terminal and not (_reachable_from(edges, name) & terminal)}
+
+
+def _reachable_from(edges: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    frontier = list(edges[start])
+    while frontier:
+        name = frontier.pop()
+        if name not in seen and name in edges:
+            seen.add(name)
+            frontier.extend(edges[name])
+    return seen

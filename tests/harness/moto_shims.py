@@ -1,0 +1,115 @@
+"""Every patch the tests lay over moto 5.2.x, each naming the gap between moto and AWS it covers.
+
+They are installed once per process by :func:`install` (the moto server runs in-process, so
+patching its classes patches the server). Remove a shim when moto closes its gap.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import uuid
+from typing import Any
+
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_aws_sdk,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+    StateTaskService,
+)
+from moto.stepfunctions.parser.asl.static_analyser.static_analyser import StaticAnalyser
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.stepfunctions.responses import StepFunctionResponse
+
+_installed = False
+
+
+# --- SFN APIs that provider 5.x calls and moto lacks ---------------------------------------------
+
+
+def _json_body(body: dict[str, Any]) -> str:
+    return json.dumps(body, default=lambda value: value.timestamp())
+
+
+def _validate_state_machine_definition(self: StepFunctionResponse) -> str:
+    """Gap: no ValidateStateMachineDefinition (the provider calls it when planning a state machine).
+
+    Answered with moto's own ASL static analyser, which rejects malformed states but not
+    dangling ``Next`` names; the ASL graph tests cover those.
+    """
+    try:
+        StaticAnalyser().analyse(self._get_param("definition"))
+    except Exception as error:  # the analyser raises parser errors of many classes
+        diagnostic = {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": repr(error)}
+        return _json_body({"result": "FAIL", "diagnostics": [diagnostic], "truncated": False})
+    return _json_body({"result": "OK", "diagnostics": [], "truncated": False})
+
+
+def _list_state_machine_versions(self: StepFunctionResponse) -> str:
+    """Gap: no ListStateMachineVersions (the provider calls it when refreshing a state machine)."""
+    machine = self.stepfunction_backend.describe_state_machine(self._get_param("stateMachineArn"))
+    versions = [
+        {"stateMachineVersionArn": version.arn, "creationDate": version.creation_date}
+        for version in machine.versions.values()
+    ]
+    return _json_body({"stateMachineVersions": versions})
+
+
+# --- Task integrations -------------------------------------------------------------------------
+
+
+def _lower_camel_sfn_parameters(
+    self: StateTaskService, parameters: dict[str, Any], *args: Any, **kwargs: Any
+) -> None:
+    """Gap: states:startExecution and aws-sdk:sfn:* pass PascalCase parameters (StateMachineArn)
+    straight to botocore, whose SFN operations take lowerCamelCase (stateMachineArn)."""
+    _original_normalise_parameters(self, parameters, *args, **kwargs)
+    if self._get_boto_service_name() == "stepfunctions":
+        for key in list(parameters):
+            parameters[key[0].lower() + key[1:]] = parameters.pop(key)
+
+
+def _aws_shaped_response(self: StateTaskService, response: Any, *args: Any, **kwargs: Any) -> None:
+    """Gaps: botocore datetimes are left in task results, which breaks the execution's JSON
+    output (AWS hands ISO-8601 strings to the state machine); and SFN results keep botocore's
+    lowerCamelCase keys where AWS returns PascalCase (ExecutionArn, StartDate)."""
+    pascal_case = self._get_boto_service_name() == "stepfunctions"
+    _to_aws_shape(response, pascal_case)
+
+
+def _to_aws_shape(value: Any, pascal_case: bool) -> Any:
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        value[:] = [_to_aws_shape(item, pascal_case) for item in value]
+    elif isinstance(value, dict):
+        for key in list(value):
+            item = _to_aws_shape(value.pop(key), pascal_case)
+            value[key[0].upper() + key[1:] if pascal_case else key] = item
+    return value
+
+
+def _named_start_execution(
+    self: StepFunctionsParserBackend, state_machine_arn: str, name: str | None, *args: Any
+) -> Any:
+    """Gap: an execution started without a name is named "None", so the next unnamed one
+    collides with it; AWS names it with a UUID."""
+    return _original_start_execution(self, state_machine_arn, name or str(uuid.uuid4()), *args)
+
+
+_original_normalise_parameters = StateTaskService._normalise_parameters
+_original_start_execution = StepFunctionsParserBackend.start_execution
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    StepFunctionResponse.validate_state_machine_definition = _validate_state_machine_definition  # type: ignore[attr-defined]
+    StepFunctionResponse.list_state_machine_versions = _list_state_machine_versions  # type: ignore[attr-defined]
+    StateTaskService._normalise_parameters = _lower_camel_sfn_parameters  # type: ignore[method-assign]
+    StateTaskService._normalise_response = _aws_shaped_response  # type: ignore[method-assign]
+    StepFunctionsParserBackend.start_execution = _named_start_execution  # type: ignore[method-assign]
+    # Gap: aws-sdk:glue errors are named "glue.X"; AWS names them "Glue.X" (PascalCase service).
+    state_task_service_aws_sdk._SERVICE_ERROR_NAMES["glue"] = "Glue"
+    _installed = True

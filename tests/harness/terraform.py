@@ -1,0 +1,159 @@
+"""Terraform driven through python-terraform, in a throw-away copy of the module tree.
+
+Every quirk of python-terraform (and of Terraform 1.x that it predates) stays in this class.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from python_terraform import IsFlagged, IsNotFlagged, Terraform
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# `make` writes the CLI config (provider mirror or registry); a bare `pytest` run reuses it.
+_CLI_CONFIG = REPO_ROOT / ".build" / "terraform.rc"
+if _CLI_CONFIG.exists():
+    os.environ["TF_CLI_CONFIG_FILE"] = str(_CLI_CONFIG)
+
+# Only what a module consumer would download: no tests, venvs, state or working directories.
+_IGNORED = shutil.ignore_patterns(
+    ".git", ".venv*", ".build", "tests", ".terraform", "*.tfstate*", "__pycache__", ".*cache"
+)
+
+# Every service the module or its examples may touch, pointed at the emulator.
+_ENDPOINT_SERVICES = (
+    "cloudwatch",
+    "dynamodb",
+    "events",
+    "glue",
+    "iam",
+    "kms",
+    "logs",
+    "s3",
+    "sfn",
+    "sns",
+    "sqs",
+    "ssm",
+    "sts",
+)
+
+
+class TerraformError(RuntimeError):
+    def __init__(self, command: str, code: int | None, stdout: str, stderr: str) -> None:
+        super().__init__(f"terraform {command} exited {code}\n{stderr or stdout}")
+        self.stderr = stderr
+
+
+def provider_block(endpoint_url: str, region: str) -> str:
+    """The aws provider configured for the emulator: fake keys, no AWS metadata lookups."""
+    endpoints = "\n".join(f'    {service} = "{endpoint_url}"' for service in _ENDPOINT_SERVICES)
+    return f"""provider "aws" {{
+  region                      = "{region}"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+  s3_use_path_style           = true
+  max_retries                 = 1
+
+  endpoints {{
+{endpoints}
+  }}
+}}
+"""
+
+
+class TerraformWorkspace:
+    """One copy of the repository's module tree with one directory of it as the working directory.
+
+    Configurations with their own ``provider "aws"`` block (examples) get an override file;
+    the root module, which has none as a registry module should, gets a provider file.
+    """
+
+    def __init__(self, copy_root: Path, relative_dir: str, endpoint_url: str, region: str) -> None:
+        shutil.copytree(REPO_ROOT, copy_root, ignore=_IGNORED, dirs_exist_ok=True)
+        self.directory = copy_root / relative_dir
+        has_provider = any(
+            re.search(r'^provider\s+"aws"', tf.read_text(), re.MULTILINE)
+            for tf in self.directory.glob("*.tf")
+        )
+        provider_file = "emulator_override.tf" if has_provider else "emulator_provider.tf"
+        (self.directory / provider_file).write_text(provider_block(endpoint_url, region))
+        self._tf = Terraform(working_dir=str(self.directory))
+        self._var_files = 0
+
+    @staticmethod
+    def _checked(
+        command: str, result: tuple[int | None, str, str], ok_codes: tuple[int, ...] = (0,)
+    ) -> str:
+        code, stdout, stderr = result
+        if code not in ok_codes:
+            raise TerraformError(command, code, stdout, stderr)
+        return stdout
+
+    def _run(self, command: str, *args: str, ok_codes: tuple[int, ...] = (0,), **options: Any) -> str:
+        return self._checked(command, self._tf.cmd(command, *args, no_color=IsFlagged, **options), ok_codes)
+
+    def _var_file(self, variables: dict[str, Any]) -> str:
+        # Object and map values survive only through a file: python-terraform's -var does not quote them.
+        self._var_files += 1
+        path = self.directory / f"test-{self._var_files}.tfvars.json"
+        path.write_text(json.dumps(variables))
+        return str(path)
+
+    def init(self) -> None:
+        self._checked("init", self._tf.init(input=False))
+
+    def fmt_check(self) -> str:
+        """Files that ``terraform fmt`` would change, as a diff; empty when all are formatted."""
+        return self._run("fmt", "-check", "-recursive", "-diff", ok_codes=(0, 3))
+
+    def validate(self) -> dict[str, Any]:
+        return json.loads(self._run("validate", json=IsFlagged, ok_codes=(0, 1)))
+
+    def plan(self, variables: dict[str, Any]) -> dict[str, Any]:
+        """Plan and return ``terraform show -json`` of the saved plan."""
+        plan_file = f"plan-{self._var_files}.tfplan"
+        # python-terraform always adds -detailed-exitcode, so "has changes" exits 2.
+        self._checked(
+            "plan",
+            self._tf.plan(out=plan_file, input=False, var_file=self._var_file(variables)),
+            ok_codes=(0, 2),
+        )
+        return json.loads(self._run("show", plan_file, json=IsFlagged))
+
+    def plan_error(self, variables: dict[str, Any]) -> str:
+        """Plan something that must be rejected; return Terraform's error text."""
+        code, _, stderr = self._tf.plan(input=False, var_file=self._var_file(variables))
+        if code != 1:
+            raise AssertionError(f"plan with {variables} exited {code}, expected rejection")
+        # Drop the box drawing around diagnostics and the line wrapping inside them.
+        return " ".join(re.sub("[\u2502\u2577\u2575]", " ", stderr).split())
+
+    def apply(self, variables: dict[str, Any]) -> dict[str, Any]:
+        # python-terraform says -auto-approve through skip_plan.
+        self._checked("apply", self._tf.apply(skip_plan=True, var_file=self._var_file(variables)))
+        return self.outputs()
+
+    def outputs(self) -> dict[str, Any]:
+        raw = json.loads(self._run("output", json=IsFlagged))
+        return {name: value["value"] for name, value in raw.items()}
+
+    def destroy(self, variables: dict[str, Any]) -> None:
+        # python-terraform passes -force unless told not to; Terraform 1.x removed it.
+        self._checked(
+            "destroy",
+            self._tf.destroy(
+                force=IsNotFlagged, auto_approve=True, input=False, var_file=self._var_file(variables)
+            ),
+        )
+
+    def state_resources(self) -> list[str]:
+        return self._run("state", "list", ok_codes=(0, 1)).split()

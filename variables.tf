@@ -1,0 +1,203 @@
+variable "create" {
+  description = "Whether to create any resource at all. false turns the module into a no-op (for conditional use in a parent module)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "name" {
+  description = "Name of the state machine; also the default name of its IAM role and log group."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.name))
+    error_message = "name must be 1-64 characters of letters, digits, hyphens and underscores (it names the state machine, the IAM role and the log group)."
+  }
+}
+
+variable "glue_workflow_name" {
+  description = "Name of the existing AWS Glue workflow the loop keeps running."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]{1,255}$", var.glue_workflow_name))
+    error_message = "glue_workflow_name must be 1-255 characters of letters, digits, '.', '-' and '_' (an AWS Glue workflow name)."
+  }
+}
+
+variable "poll_interval_seconds" {
+  description = "Seconds between two GetWorkflowRun calls while a run is in flight. Each poll costs state transitions; a shorter interval notices a finished run sooner."
+  type        = number
+  default     = 60
+  nullable    = false
+
+  validation {
+    condition     = var.poll_interval_seconds >= 1 && var.poll_interval_seconds <= 3600 && floor(var.poll_interval_seconds) == var.poll_interval_seconds
+    error_message = "poll_interval_seconds must be a whole number of seconds from 1 to 3600."
+  }
+}
+
+variable "state_machine_tags" {
+  description = "Tags for the state machine only, merged over tags."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+################################################################################
+# IAM role
+################################################################################
+
+variable "create_role" {
+  description = "Whether to create the state machine's IAM role. Set false and pass role_arn to bring your own."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "role_arn" {
+  description = "ARN of an existing IAM role for the state machine, used when create_role is false. It needs glue:StartWorkflowRun and glue:GetWorkflowRun on the workflow, states:StartExecution on the state machine, and log delivery and X-Ray permissions if those are enabled."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.role_arn == "" || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.role_arn))
+    error_message = "role_arn must be empty or an IAM role ARN (arn:<partition>:iam::<account-id>:role/<name>)."
+  }
+}
+
+variable "role_name" {
+  description = "Name of the created IAM role. Defaults to name."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.role_name == "" || can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.role_name))
+    error_message = "role_name must be empty or 1-64 characters of letters, digits and +=,.@_- (an IAM role name)."
+  }
+}
+
+variable "role_path" {
+  description = "Path of the created IAM role."
+  type        = string
+  default     = "/"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^/([\\x21-\\x7E]+/)?$", var.role_path)) && length(var.role_path) <= 512
+    error_message = "role_path must start and end with '/' (for example \"/\" or \"/data-platform/\")."
+  }
+}
+
+variable "role_permissions_boundary" {
+  description = "ARN of a managed policy to set as the created role's permissions boundary."
+  type        = string
+  default     = ""
+  nullable    = false
+}
+
+variable "role_tags" {
+  description = "Tags for the IAM role only, merged over tags."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+################################################################################
+# Logging and tracing
+################################################################################
+
+variable "logging" {
+  description = "Execution logging of the state machine. level is ALL, ERROR, FATAL or OFF; include_execution_data puts state input and output (run properties, run ids) into the log."
+  type = object({
+    level                  = optional(string, "ERROR")
+    include_execution_data = optional(bool, true)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = contains(["ALL", "ERROR", "FATAL", "OFF"], var.logging.level)
+    error_message = "logging.level must be one of ALL, ERROR, FATAL or OFF."
+  }
+}
+
+variable "use_existing_cloudwatch_log_group" {
+  description = "Whether to log to the existing CloudWatch log group cloudwatch_log_group_arn instead of creating one."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "cloudwatch_log_group_arn" {
+  description = "ARN of the existing log group to log to, used when use_existing_cloudwatch_log_group is true."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.cloudwatch_log_group_arn == "" || can(regex("^arn:aws[a-z-]*:logs:[a-z0-9-]+:[0-9]{12}:log-group:[^:*]+$", var.cloudwatch_log_group_arn))
+    error_message = "cloudwatch_log_group_arn must be empty or a log group ARN without a trailing ':*' (arn:<partition>:logs:<region>:<account-id>:log-group:<name>)."
+  }
+}
+
+variable "cloudwatch_log_group_name" {
+  description = "Name of the created log group. Defaults to /aws/vendedlogs/states/<name> (the vendedlogs prefix keeps the account's log resource policy small)."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.cloudwatch_log_group_name == "" || can(regex("^[A-Za-z0-9_./#-]{1,512}$", var.cloudwatch_log_group_name))
+    error_message = "cloudwatch_log_group_name must be empty or 1-512 characters of letters, digits and _-./# (a CloudWatch Logs group name)."
+  }
+}
+
+variable "cloudwatch_log_group_retention_in_days" {
+  description = "Days to keep the created log group's events (0 keeps them forever)."
+  type        = number
+  default     = 365
+  nullable    = false
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.cloudwatch_log_group_retention_in_days)
+    error_message = "cloudwatch_log_group_retention_in_days must be one of the values CloudWatch Logs accepts: 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "cloudwatch_log_group_kms_key_id" {
+  description = "ARN of a KMS key to encrypt the created log group with. Empty uses CloudWatch Logs' own encryption."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.cloudwatch_log_group_kms_key_id == "" || can(regex("^arn:aws[a-z-]*:kms:", var.cloudwatch_log_group_kms_key_id))
+    error_message = "cloudwatch_log_group_kms_key_id must be empty or a KMS key ARN."
+  }
+}
+
+variable "cloudwatch_log_group_tags" {
+  description = "Tags for the log group only, merged over tags."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+variable "tracing_enabled" {
+  description = "Whether to send AWS X-Ray traces of every execution."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "tags" {
+  description = "Tags for every resource the module creates."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
