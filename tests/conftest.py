@@ -17,7 +17,12 @@ EXISTING_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/platform/existing-loop-role
 
 # Root-module configurations planned once per session and shared by every test that reads them.
 PLAN_CONFIGS: dict[str, dict[str, Any]] = {
-    "default": {"name": "nightly-sales-loop", "glue_workflow_name": WORKFLOW},
+    "default": {
+        "name": "nightly-sales-loop",
+        "glue_workflow_name": WORKFLOW,
+        "tags": {"team": "data", "tier": "bronze"},
+        "state_machine_tags": {"tier": "gold"},
+    },
     "fast_poll": {"name": "nightly-sales-loop", "glue_workflow_name": WORKFLOW, "poll_interval_seconds": 1},
     "existing_role": {
         "name": "nightly-sales-loop",
@@ -39,6 +44,15 @@ def emulator() -> Iterator[AwsEmulator]:
 @pytest.fixture(scope="session")
 def root_module(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> TerraformWorkspace:
     workspace = TerraformWorkspace(tmp_path_factory.mktemp("root"), ".", emulator.endpoint_url, REGION)
+    workspace.init()
+    return workspace
+
+
+@pytest.fixture(scope="session")
+def example_workspace(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> TerraformWorkspace:
+    workspace = TerraformWorkspace(
+        tmp_path_factory.mktemp("example"), "examples/existing-workflow", emulator.endpoint_url, REGION
+    )
     workspace.init()
     return workspace
 

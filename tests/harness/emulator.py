@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import urllib.request
 from typing import Any
@@ -19,6 +20,7 @@ ACCOUNT_ID = "123456789012"
 class AwsEmulator:
     def __init__(self) -> None:
         moto_shims.install()
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
         # Port 0: the OS picks a free port, so parallel test processes never collide.
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()

@@ -52,7 +52,8 @@ class TerraformError(RuntimeError):
 
 def provider_block(endpoint_url: str, region: str) -> str:
     """The aws provider configured for the emulator: fake keys, no AWS metadata lookups."""
-    endpoints = "\n".join(f'    {service} = "{endpoint_url}"' for service in _ENDPOINT_SERVICES)
+    width = max(map(len, _ENDPOINT_SERVICES))  # aligned as terraform fmt aligns them
+    endpoints = "\n".join(f'    {service:<{width}} = "{endpoint_url}"' for service in _ENDPOINT_SERVICES)
     return f"""provider "aws" {{
   region                      = "{region}"
   access_key                  = "test"
@@ -156,4 +157,5 @@ class TerraformWorkspace:
         )
 
     def state_resources(self) -> list[str]:
-        return self._run("state", "list", ok_codes=(0, 1)).split()
+        # `state list` rejects the -no-color that every other command here gets.
+        return self._checked("state list", self._tf.cmd("state", "list")).split()

@@ -1,0 +1,108 @@
+"""The state machine definition: the template file, and the graph Terraform renders from it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from conftest import WORKFLOW
+from harness import asl
+from harness.plans import rendered_definition
+from harness.terraform import REPO_ROOT
+
+BAD_RUN_STATES = {
+    "RunStopped": "GlueWorkflowRunStopped",
+    "RunErrored": "GlueWorkflowRunErrored",
+    "ActionsFailed": "GlueWorkflowActionsFailed",
+    "ActionsTimedOut": "GlueWorkflowActionsTimedOut",
+    "ActionsStopped": "GlueWorkflowActionsStopped",
+    "ActionsErrored": "GlueWorkflowActionsErrored",
+    "RunStatusUnknown": "GlueWorkflowRunStatusUnknown",
+}
+
+
+@pytest.fixture(scope="module")
+def definition(plan: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+    return rendered_definition(plan("default"))
+
+
+def test_template_is_plain_json_in_jsonpath() -> None:
+    template = json.loads((REPO_ROOT / "statemachine.asl.json").read_text())
+
+    languages = {template.get("QueryLanguage", "JSONPath")}
+    languages |= {state.get("QueryLanguage", "JSONPath") for state in template["States"].values()}
+    assert languages == {"JSONPath"}
+
+
+def test_every_state_is_reachable(definition: dict[str, Any]) -> None:
+    assert asl.reachable(definition) == set(definition["States"])
+
+
+def test_every_transition_names_a_state(definition: dict[str, Any]) -> None:
+    assert asl.dangling_targets(definition) == set()
+
+
+def test_no_state_is_a_dead_end_or_a_trap(definition: dict[str, Any]) -> None:
+    assert asl.dead_ends(definition) == set()
+    assert asl.trapped(definition) == set()
+
+
+def test_every_choice_has_a_default(definition: dict[str, Any]) -> None:
+    assert asl.choices_without_default(definition) == set()
+
+
+def test_loop_edges_are_as_designed(definition: dict[str, Any]) -> None:
+    edges = asl.transitions(definition)
+
+    assert edges["StartWorkflowRun"] == {"WaitForRun", "RunNotStarted"}
+    assert edges["WaitForRun"] == {"GetWorkflowRun"}
+    assert edges["GetWorkflowRun"] == {"JudgeRun"}
+    assert edges["JudgeRun"] == {"WaitForRun", "StartNextExecution", *BAD_RUN_STATES}
+    assert all(edges[state] == {"StopLoop"} for state in BAD_RUN_STATES)
+    assert edges["StartNextExecution"] == {"NextExecutionStarted"}
+    assert definition["States"]["NextExecutionStarted"]["Type"] == "Succeed"
+    assert definition["States"]["StopLoop"]["Type"] == "Fail"
+    assert definition["States"]["RunNotStarted"]["Type"] == "Fail"
+
+
+def test_bad_runs_stop_with_stable_error_names(definition: dict[str, Any]) -> None:
+    states = definition["States"]
+
+    assert {name: states[name]["Result"] for name in BAD_RUN_STATES} == BAD_RUN_STATES
+    assert all(states[name]["ResultPath"] == "$.stop_error" for name in BAD_RUN_STATES)
+    assert states["StopLoop"]["ErrorPath"] == "$.stop_error"
+
+
+def test_successor_is_an_execution_of_the_same_state_machine(definition: dict[str, Any]) -> None:
+    task = definition["States"]["StartNextExecution"]
+
+    assert task["Resource"] == "arn:aws:states:::states:startExecution"
+    assert task["Parameters"]["StateMachineArn.$"] == "$$.StateMachine.Id"
+    assert task["Parameters"]["Input"]["run_number.$"] == "States.MathAdd($.loop.run_number, 1)"
+
+
+def test_rendered_definition_carries_workflow_name_and_poll_interval(definition: dict[str, Any]) -> None:
+    states = definition["States"]
+
+    assert states["StartWorkflowRun"]["Parameters"]["Name"] == WORKFLOW
+    assert states["GetWorkflowRun"]["Parameters"]["Name"] == WORKFLOW
+    assert states["ApplyDefaults"]["Parameters"]["poll_interval_seconds.$"] == "States.MathAdd(60, 0)"
+
+
+@pytest.mark.parametrize("task", ["StartWorkflowRun", "GetWorkflowRun"])
+def test_glue_calls_retry_throttling_and_internal_errors_with_backoff(
+    definition: dict[str, Any], task: str
+) -> None:
+    (retrier,) = definition["States"][task]["Retry"]
+
+    assert set(retrier["ErrorEquals"]) == {
+        "Glue.ThrottlingException",
+        "Glue.InternalServiceException",
+        "Glue.OperationTimeoutException",
+    }
+    assert retrier["BackoffRate"] > 1
+    assert retrier["MaxAttempts"] >= 3
+    assert retrier["JitterStrategy"] == "FULL"

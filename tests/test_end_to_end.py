@@ -1,0 +1,58 @@
+"""examples/existing-workflow applied to the emulator, run for real, and destroyed."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from typing import Any
+
+from harness.emulator import AwsEmulator
+from harness.glue_simulator import CLEAN, GlueRunSimulator, RunOutcome
+from harness.loop import wait_until_stopped
+from harness.terraform import TerraformWorkspace
+
+E2E_WORKFLOW = "e2e-sales"
+VARIABLES = {"name": "e2e-loop", "glue_workflow_name": E2E_WORKFLOW, "poll_interval_seconds": 1}
+
+
+def _cli_input(command: str) -> dict[str, Any]:
+    arguments = shlex.split(command)
+    return json.loads(arguments[arguments.index("--input") + 1])
+
+
+def _role_policy(emulator: AwsEmulator, role: str, policy: str) -> dict[str, list[str]]:
+    document = emulator.client("iam").get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
+    if isinstance(document, str):
+        document = json.loads(document)
+    return {statement["Sid"]: statement for statement in document["Statement"]}
+
+
+def test_example_applies_runs_two_clean_runs_stops_on_failure_and_destroys(
+    emulator: AwsEmulator, example_workspace: TerraformWorkspace, glue: GlueRunSimulator, sfn: Any
+) -> None:
+    emulator.client("glue").create_workflow(Name=E2E_WORKFLOW, MaxConcurrentRuns=1)
+    glue.script(E2E_WORKFLOW, CLEAN, CLEAN, RunOutcome(failed=1, total_actions=5))
+    outputs = example_workspace.apply(VARIABLES)
+    try:
+        arn = outputs["state_machine_arn"]
+        loop_policy = _role_policy(emulator, "e2e-loop", "glue-workflow-loop")
+        assert loop_policy["RunTheGlueWorkflow"]["Resource"] == (
+            f"arn:aws:glue:us-east-1:123456789012:workflow/{E2E_WORKFLOW}"
+        )
+        assert loop_policy["ContinueAsNewExecution"]["Resource"] == arn
+        assert outputs["cloudwatch_log_group_name"] == "/aws/vendedlogs/states/e2e-loop"
+        assert arn in outputs["start_loop_command"]
+
+        sfn.start_execution(stateMachineArn=arn, input=json.dumps(_cli_input(outputs["start_loop_command"])))
+        chain = wait_until_stopped(sfn, arn)
+
+        assert [execution.status for execution in chain] == ["SUCCEEDED", "SUCCEEDED", "FAILED"]
+        assert [execution.input.get("run_number", 1) for execution in chain] == [1, 2, 3]
+        assert chain[-1].error == "GlueWorkflowActionsFailed"
+        assert "4 of 5 actions succeeded, 1 failed" in (chain[-1].cause or "")
+        assert len(glue.runs_of(E2E_WORKFLOW)) == 3
+    finally:
+        example_workspace.destroy(VARIABLES)
+
+    assert example_workspace.state_resources() == []
+    assert arn not in [machine["stateMachineArn"] for machine in sfn.list_state_machines()["stateMachines"]]

@@ -1,0 +1,106 @@
+"""What the root module plans for each way of using it, and what it refuses to plan."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from conftest import EXISTING_ROLE_ARN, PLAN_CONFIGS
+from harness.plans import planned_resources
+from harness.terraform import TerraformWorkspace
+
+Plan = Callable[[str], dict[str, Any]]
+
+
+def test_default_creates_state_machine_role_policies_and_log_group(plan: Plan) -> None:
+    assert set(planned_resources(plan("default"))) == {
+        "aws_sfn_state_machine.this[0]",
+        "aws_iam_role.this[0]",
+        "aws_iam_role_policy.loop[0]",
+        "aws_iam_role_policy.observability[0]",
+        "aws_cloudwatch_log_group.this[0]",
+    }
+
+
+def test_default_state_machine_is_standard_traced_and_logged(plan: Plan) -> None:
+    machine = planned_resources(plan("default"))["aws_sfn_state_machine.this[0]"]
+
+    assert machine["name"] == "nightly-sales-loop"
+    assert machine["type"] == "STANDARD"
+    assert machine["tracing_configuration"] == [{"enabled": True}]
+    (logging,) = machine["logging_configuration"]
+    assert (logging["level"], logging["include_execution_data"]) == ("ERROR", True)
+    assert machine["tags"] == {"team": "data", "tier": "gold"}
+
+
+def test_default_log_group_is_named_for_the_state_machine_and_kept_a_year(plan: Plan) -> None:
+    log_group = planned_resources(plan("default"))["aws_cloudwatch_log_group.this[0]"]
+
+    assert log_group["name"] == "/aws/vendedlogs/states/nightly-sales-loop"
+    assert log_group["retention_in_days"] == 365
+    assert log_group["tags"] == {"team": "data", "tier": "bronze"}
+
+
+def test_default_role_trusts_only_step_functions(plan: Plan) -> None:
+    role = planned_resources(plan("default"))["aws_iam_role.this[0]"]
+    (statement,) = json.loads(role["assume_role_policy"])["Statement"]
+
+    assert role["name"] == "nightly-sales-loop"
+    assert statement["Principal"] == {"Service": "states.amazonaws.com"}
+    assert statement["Action"] == "sts:AssumeRole"
+
+
+def test_observability_policy_grants_only_log_delivery_and_tracing(plan: Plan) -> None:
+    policy = planned_resources(plan("default"))["aws_iam_role_policy.observability[0]"]
+    statements = json.loads(policy["policy"])["Statement"]
+
+    actions = {action for statement in statements for action in statement["Action"]}
+    assert {action.split(":")[0] for action in actions} == {"logs", "xray"}
+    assert not any(action.endswith("*") for action in actions)
+
+
+def test_existing_role_creates_no_iam_and_runs_as_that_role(plan: Plan) -> None:
+    resources = planned_resources(plan("existing_role"))
+
+    assert not [address for address in resources if address.startswith("aws_iam_")]
+    assert resources["aws_sfn_state_machine.this[0]"]["role_arn"] == EXISTING_ROLE_ARN
+
+
+def test_create_false_plans_nothing(plan: Plan) -> None:
+    disabled = plan("disabled")
+
+    assert disabled.get("resource_changes", []) == []
+    assert disabled["planned_values"]["root_module"] == {}
+    outputs = disabled["planned_values"]["outputs"]
+    assert {name: output["value"] for name, output in outputs.items()} == dict.fromkeys(outputs)
+    assert "state_machine_arn" in outputs
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"name": ""}, "name must be 1-64 characters"),
+        ({"name": "nightly sales"}, "name must be 1-64 characters"),
+        ({"glue_workflow_name": "sales/eu"}, "glue_workflow_name must be 1-255 characters"),
+        ({"poll_interval_seconds": 0}, "poll_interval_seconds must be a whole number of seconds from 1 to 3600"),
+        ({"poll_interval_seconds": 2.5}, "poll_interval_seconds must be a whole number of seconds from 1 to 3600"),
+        ({"logging": {"level": "DEBUG"}}, "logging.level must be one of ALL, ERROR, FATAL or OFF"),
+        ({"role_arn": "my-role"}, "role_arn must be empty or an IAM role ARN"),
+        ({"cloudwatch_log_group_retention_in_days": 42}, "must be one of the values CloudWatch Logs accepts"),
+        ({"create_role": False}, "role_arn must be set when create_role is false"),
+        (
+            {"use_existing_cloudwatch_log_group": True},
+            "cloudwatch_log_group_arn must be set when use_existing_cloudwatch_log_group is true",
+        ),
+    ],
+    ids=lambda value: json.dumps(value) if isinstance(value, dict) else "",
+)
+def test_bad_input_is_refused_with_a_clear_message(
+    root_module: TerraformWorkspace, overrides: dict[str, Any], message: str
+) -> None:
+    error = root_module.plan_error({**PLAN_CONFIGS["default"], **overrides})
+
+    assert message in error
