@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from conftest import WORKFLOW
 from harness.glue_simulator import CLEAN, GlueRunSimulator, RunOutcome
 from harness.loop import history_events, wait_until_stopped
@@ -45,10 +46,22 @@ def test_empty_input_starts_run_number_one_with_no_run_properties(
 @pytest.mark.parametrize(
     ("outcome", "error", "counts"),
     [
-        (RunOutcome(failed=1), "GlueWorkflowActionsFailed", "2 of 3 actions succeeded, 1 failed, 0 timed out"),
-        (RunOutcome(timed_out=2), "GlueWorkflowActionsTimedOut", "1 of 3 actions succeeded, 0 failed, 2 timed out"),
+        (
+            RunOutcome(failed=1),
+            "GlueWorkflowActionsFailed",
+            "2 of 3 actions succeeded, 1 failed, 0 timed out",
+        ),
+        (
+            RunOutcome(timed_out=2),
+            "GlueWorkflowActionsTimedOut",
+            "1 of 3 actions succeeded, 0 failed, 2 timed out",
+        ),
         (RunOutcome(stopped=1), "GlueWorkflowActionsStopped", "0 timed out, 1 stopped, 0 errored"),
-        (RunOutcome(errored=3), "GlueWorkflowActionsErrored", "0 of 3 actions succeeded, 0 failed, 0 timed out, 0 stopped, 3 errored"),
+        (
+            RunOutcome(errored=3),
+            "GlueWorkflowActionsErrored",
+            "0 of 3 actions succeeded, 0 failed, 0 timed out, 0 stopped, 3 errored",
+        ),
         (RunOutcome(status="STOPPED"), "GlueWorkflowRunStopped", "ended STOPPED"),
         (RunOutcome(status="ERROR"), "GlueWorkflowRunErrored", "ended ERROR"),
     ],

@@ -26,9 +26,7 @@ def reachable(definition: dict[str, Any]) -> set[str]:
 def dangling_targets(definition: dict[str, Any]) -> set[str]:
     """Names used as transition targets that are not states."""
     states = definition["States"]
-    return {target for targets in transitions(definition).values() for target in targets} - set(
-        states
-    )
+    return {target for targets in transitions(definition).values() for target in targets} - set(states)
 
 
 def dead_ends(definition: dict[str, Any]) -> set[str]:
@@ -54,9 +52,7 @@ def trapped(definition: dict[str, Any]) -> set[str]:
     """States from which no terminal state can be reached: an execution there never ends."""
     states = definition["States"]
     terminal = {
-        name
-        for name, state in states.items()
-        if state["Type"] in TERMINAL_TYPES or state.get("End", False)
+        name for name, state in states.items() if state["Type"] in TERMINAL_TYPES or state.get("End", False)
     }
     edges = transitions(definition)
     return {name for name in states if name not in terminal and not (_reachable_from(edges, name) & terminal)}

@@ -52,7 +52,9 @@ def wait_until_stopped(sfn: Any, state_machine_arn: str, timeout: float = 120) -
         if listed and all(item["status"] != "RUNNING" for item in listed):
             return executions(sfn, state_machine_arn)
         time.sleep(0.2)
-    statuses = [item["status"] for item in sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]]
+    statuses = [
+        item["status"] for item in sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]
+    ]
     raise TimeoutError(f"loop still running after {timeout} s: {statuses}")
 
 

@@ -91,9 +91,7 @@ class TerraformWorkspace:
         self._var_files = 0
 
     @staticmethod
-    def _checked(
-        command: str, result: tuple[int | None, str, str], ok_codes: tuple[int, ...] = (0,)
-    ) -> str:
+    def _checked(command: str, result: tuple[int | None, str, str], ok_codes: tuple[int, ...] = (0,)) -> str:
         code, stdout, stderr = result
         if code not in ok_codes:
             raise TerraformError(command, code, stdout, stderr)
