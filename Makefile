@@ -21,15 +21,15 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 test: tools ## Run every check: fmt, validate, plans, ASL, executions in moto, end to end, checkov
-	$(VENV)/bin/ruff check tests
-	$(VENV)/bin/ruff format --check tests
+	$(VENV)/bin/ruff check tests modules
+	$(VENV)/bin/ruff format --check tests modules
 	$(VENV)/bin/pytest $(PYTEST_ARGS) tests
 
 tools: terraform-check $(VENV)/.installed $(CHECKOV_VENV)/.installed $(BUILD)/terraform.rc
 
 fmt: tools ## Format Terraform and Python
 	terraform fmt -recursive .
-	$(VENV)/bin/ruff format tests
+	$(VENV)/bin/ruff format tests modules
 
 terraform-check:
 	@command -v terraform >/dev/null || { echo "terraform >= $(TF_MIN_VERSION) must be on PATH (none found)" >&2; exit 1; }
