@@ -1,4 +1,6 @@
 locals {
+  glue_workflow_name = var.create_sample_workflow ? one(module.sample_workflow[*].workflow_name) : var.glue_workflow_name
+
   create_role      = var.create && var.create_role
   logging_enabled  = var.create && var.logging.level != "OFF"
   create_log_group = local.logging_enabled && !var.use_existing_cloudwatch_log_group
@@ -13,7 +15,7 @@ locals {
   state_machine_arn = one(aws_sfn_state_machine.this[*].arn)
   glue_workflow_arn = one([
     for arn in aws_sfn_state_machine.this[*].arn :
-    format("arn:%s:glue:%s:%s:workflow/%s", split(":", arn)[1], split(":", arn)[3], split(":", arn)[4], var.glue_workflow_name)
+    format("arn:%s:glue:%s:%s:workflow/%s", split(":", arn)[1], split(":", arn)[3], split(":", arn)[4], local.glue_workflow_name)
   ])
   start_loop_command = one([
     for arn in aws_sfn_state_machine.this[*].arn :
@@ -32,7 +34,7 @@ resource "aws_sfn_state_machine" "this" {
   type     = "STANDARD"
   role_arn = local.create_role ? aws_iam_role.this[0].arn : var.role_arn
   definition = templatefile("${path.module}/statemachine.asl.json", {
-    glue_workflow_name    = var.glue_workflow_name
+    glue_workflow_name    = local.glue_workflow_name
     poll_interval_seconds = var.poll_interval_seconds
   })
 
@@ -53,6 +55,10 @@ resource "aws_sfn_state_machine" "this" {
 
   lifecycle {
     precondition {
+      condition     = var.create_sample_workflow || var.glue_workflow_name != ""
+      error_message = "glue_workflow_name must be set unless create_sample_workflow is true."
+    }
+    precondition {
       condition     = var.create_role || var.role_arn != ""
       error_message = "role_arn must be set when create_role is false."
     }
@@ -64,6 +70,24 @@ resource "aws_sfn_state_machine" "this" {
 
   # Step Functions checks at creation that the role may deliver logs, so that policy must exist first.
   depends_on = [aws_iam_role_policy.observability]
+}
+
+################################################################################
+# Sample workflow
+################################################################################
+
+module "sample_workflow" {
+  source = "./modules/sample-glue-workflow"
+  count  = var.create && var.create_sample_workflow ? 1 : 0
+
+  name                 = coalesce(var.sample_workflow.name, var.name)
+  create_bucket        = var.sample_workflow.create_bucket
+  bucket_name          = var.sample_workflow.bucket_name
+  bucket_force_destroy = var.sample_workflow.bucket_force_destroy
+  upload_sample_data   = var.sample_workflow.upload_sample_data
+  job_timeout_minutes  = var.sample_workflow.job_timeout_minutes
+
+  tags = var.tags
 }
 
 ################################################################################

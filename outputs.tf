@@ -42,3 +42,8 @@ output "start_loop_command" {
   description = "AWS CLI command that starts the loop (put Glue run properties into run_properties). Start it once: every clean run starts the next execution itself."
   value       = local.start_loop_command
 }
+
+output "sample_workflow" {
+  description = "The sample workflow's names (workflow, bucket, catalog database, crawlers, jobs, triggers, Glue role), null unless create_sample_workflow is true."
+  value       = one(module.sample_workflow[*])
+}

@@ -17,14 +17,36 @@ variable "name" {
 }
 
 variable "glue_workflow_name" {
-  description = "Name of the existing AWS Glue workflow the loop keeps running."
+  description = "Name of the existing AWS Glue workflow the loop keeps running. Leave empty with create_sample_workflow = true."
   type        = string
+  default     = ""
   nullable    = false
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_.-]{1,255}$", var.glue_workflow_name))
+    condition     = var.glue_workflow_name == "" || can(regex("^[A-Za-z0-9_.-]{1,255}$", var.glue_workflow_name))
     error_message = "glue_workflow_name must be 1-255 characters of letters, digits, '.', '-' and '_' (an AWS Glue workflow name)."
   }
+}
+
+variable "create_sample_workflow" {
+  description = "Whether to create the sample retail Glue workflow (modules/sample-glue-workflow) and keep it running instead of glue_workflow_name."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "sample_workflow" {
+  description = "Settings of the sample workflow: name (defaults to name), an existing bucket_name with create_bucket = false, bucket_force_destroy, upload_sample_data and job_timeout_minutes."
+  type = object({
+    name                 = optional(string, "")
+    create_bucket        = optional(bool, true)
+    bucket_name          = optional(string, "")
+    bucket_force_destroy = optional(bool, false)
+    upload_sample_data   = optional(bool, true)
+    job_timeout_minutes  = optional(number, 10)
+  })
+  default  = {}
+  nullable = false
 }
 
 variable "poll_interval_seconds" {

@@ -11,6 +11,8 @@ import json
 import uuid
 from typing import Any
 
+from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.s3.models import FakeBucket
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_aws_sdk,
 )
@@ -97,6 +99,21 @@ def _named_start_execution(
     return _original_start_execution(self, state_machine_arn, name or str(uuid.uuid4()), *args)
 
 
+# --- S3 -----------------------------------------------------------------------------------------
+
+
+def _bucket_permission_ignoring_conditional_statements(self: FakeBucket, action: str, resource: str) -> Any:
+    """Gap: moto applies a bucket policy's statements without evaluating their Condition, so the
+    usual TLS-only Deny (aws:SecureTransport = false) denies every request, HTTPS or not. Having
+    no request context, the shim leaves conditional statements out (the emulator is plain HTTP)."""
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    policy = json.loads(self.policy)
+    statements = policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
+    policy["Statement"] = [statement for statement in statements if "Condition" not in statement]
+    return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
+
+
 _original_normalise_parameters = StateTaskService._normalise_parameters
 _original_start_execution = StepFunctionsParserBackend.start_execution
 
@@ -110,6 +127,7 @@ def install() -> None:
     StateTaskService._normalise_parameters = _lower_camel_sfn_parameters  # type: ignore[method-assign]
     StateTaskService._normalise_response = _aws_shaped_response  # type: ignore[method-assign]
     StepFunctionsParserBackend.start_execution = _named_start_execution  # type: ignore[method-assign]
+    FakeBucket.get_permission = _bucket_permission_ignoring_conditional_statements  # type: ignore[method-assign]
     # Gap: aws-sdk:glue errors are named "glue.X"; AWS names them "Glue.X" (PascalCase service).
     state_task_service_aws_sdk._SERVICE_ERROR_NAMES["glue"] = "Glue"
     _installed = True

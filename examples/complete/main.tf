@@ -1,0 +1,24 @@
+provider "aws" {
+  region = var.region
+}
+
+module "glue_loop" {
+  source = "../.."
+
+  name                  = var.name
+  poll_interval_seconds = var.poll_interval_seconds
+
+  create_sample_workflow = true
+  sample_workflow = {
+    bucket_force_destroy = true
+  }
+
+  logging = {
+    level                  = "ALL"
+    include_execution_data = true
+  }
+
+  tags = {
+    Example = "complete"
+  }
+}

@@ -1,0 +1,381 @@
+locals {
+  create_bucket = var.create && var.create_bucket
+  bucket        = local.create_bucket ? aws_s3_bucket.this[0].id : var.bucket_name
+  database_name = replace(var.name, "-", "_")
+
+  crawler_prefixes = {
+    sales  = "raw/sales/"
+    stores = "raw/stores/"
+  }
+  jobs = {
+    clean_sales       = "Cleans raw sales: drops invalid and duplicate orders, normalises store ids."
+    aggregate_sales   = "Aggregates cleaned sales per day and store, with the store's region."
+    handle_errors     = "Writes an error report when cleaning fails or times out."
+    refresh_dashboard = "Refreshes the dashboard summary from the aggregates (degraded after an error)."
+  }
+  script_key = "${var.data_prefix}scripts/retail_pipeline.py"
+  sample_dir = "${path.module}/data"
+
+  # Region, account and partition come from the catalog database's ARN (no aws_region lookup,
+  # whose attributes differ between provider 5.x and 6.x).
+  database_arn_parts = split(":", try(aws_glue_catalog_database.this[0].arn, "arn:aws:glue:region:account:database"))
+  partition          = local.database_arn_parts[1]
+  glue_arn_prefix    = "arn:${local.partition}:glue:${local.database_arn_parts[3]}:${local.database_arn_parts[4]}"
+  logs_arn_prefix    = "arn:${local.partition}:logs:${local.database_arn_parts[3]}:${local.database_arn_parts[4]}"
+  bucket_arn         = "arn:${local.partition}:s3:::${local.bucket}"
+}
+
+################################################################################
+# Bucket, script and sample data
+################################################################################
+
+resource "aws_s3_bucket" "this" {
+  #checkov:skip=CKV_AWS_18:Access logging needs a second bucket; this holds only the sample pipeline's own data.
+  #checkov:skip=CKV_AWS_21:Every object is rewritten by the pipeline or by Terraform; versions would only accumulate.
+  #checkov:skip=CKV_AWS_144:Cross-region replication is out of scope for a sample data bucket.
+  #checkov:skip=CKV_AWS_145:S3 encrypts every object by default (SSE-S3); a KMS key is the user's choice through an existing bucket.
+  #checkov:skip=CKV2_AWS_61:The pipeline overwrites the same few keys; there is nothing for a lifecycle rule to expire.
+  #checkov:skip=CKV2_AWS_62:No consumer of bucket event notifications exists in the sample.
+
+  count = local.create_bucket ? 1 : 0
+
+  bucket        = var.bucket_name != "" ? var.bucket_name : null
+  bucket_prefix = var.bucket_name == "" ? "${var.name}-" : null
+  force_destroy = var.bucket_force_destroy
+
+  tags = var.tags
+}
+
+resource "aws_s3_bucket_public_access_block" "this" {
+  count = local.create_bucket ? 1 : 0
+
+  bucket                  = aws_s3_bucket.this[0].id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+data "aws_iam_policy_document" "bucket" {
+  count = local.create_bucket ? 1 : 0
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.this[0].arn, "${aws_s3_bucket.this[0].arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "this" {
+  count = local.create_bucket ? 1 : 0
+
+  bucket = aws_s3_bucket.this[0].id
+  policy = data.aws_iam_policy_document.bucket[0].json
+
+  depends_on = [aws_s3_bucket_public_access_block.this]
+}
+
+resource "aws_s3_object" "script" {
+  count = var.create ? 1 : 0
+
+  bucket      = local.bucket
+  key         = local.script_key
+  source      = "${path.module}/scripts/retail_pipeline.py"
+  source_hash = filemd5("${path.module}/scripts/retail_pipeline.py")
+
+  tags = var.tags
+}
+
+resource "aws_s3_object" "sample_data" {
+  for_each = var.create && var.upload_sample_data ? fileset(local.sample_dir, "raw/**") : []
+
+  bucket      = local.bucket
+  key         = "${var.data_prefix}${each.value}"
+  source      = "${local.sample_dir}/${each.value}"
+  source_hash = filemd5("${local.sample_dir}/${each.value}")
+
+  tags = var.tags
+}
+
+################################################################################
+# Catalog, crawlers and jobs
+################################################################################
+
+resource "aws_glue_catalog_database" "this" {
+  count = var.create ? 1 : 0
+
+  name        = local.database_name
+  description = "Tables the ${var.name} crawlers find in the raw sales and store data."
+}
+
+resource "aws_glue_crawler" "this" {
+  for_each = var.create ? local.crawler_prefixes : {}
+
+  name          = "${var.name}-crawl-${each.key}"
+  database_name = aws_glue_catalog_database.this[0].name
+  role          = aws_iam_role.glue[0].arn
+  table_prefix  = "raw_"
+
+  s3_target {
+    path = "s3://${local.bucket}/${var.data_prefix}${each.value}"
+  }
+
+  tags = var.tags
+}
+
+resource "aws_glue_job" "this" {
+  for_each = var.create ? local.jobs : {}
+
+  name         = "${var.name}-${replace(each.key, "_", "-")}"
+  description  = each.value
+  role_arn     = aws_iam_role.glue[0].arn
+  max_capacity = 0.0625
+  max_retries  = 0
+  timeout      = var.job_timeout_minutes
+
+  command {
+    name            = "pythonshell"
+    python_version  = "3.9"
+    script_location = "s3://${local.bucket}/${aws_s3_object.script[0].key}"
+  }
+
+  default_arguments = {
+    "--step"   = each.key
+    "--bucket" = local.bucket
+    "--prefix" = var.data_prefix
+  }
+
+  execution_property {
+    max_concurrent_runs = 1
+  }
+
+  tags = var.tags
+}
+
+################################################################################
+# Workflow and its trigger graph
+################################################################################
+
+resource "aws_glue_workflow" "this" {
+  count = var.create ? 1 : 0
+
+  name                = var.name
+  description         = "Sample retail pipeline: crawl raw sales and stores, clean, aggregate or handle errors, refresh the dashboard."
+  max_concurrent_runs = 1
+
+  tags = merge(var.tags, var.workflow_tags)
+}
+
+# The state machine starts the workflow; this trigger starts both crawlers when it does.
+resource "aws_glue_trigger" "start" {
+  count = var.create ? 1 : 0
+
+  name          = "${var.name}-start"
+  type          = "ON_DEMAND"
+  workflow_name = aws_glue_workflow.this[0].name
+
+  dynamic "actions" {
+    for_each = aws_glue_crawler.this
+    content {
+      crawler_name = actions.value.name
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_glue_trigger" "clean" {
+  count = var.create ? 1 : 0
+
+  name          = "${var.name}-all-crawled-then-clean"
+  type          = "CONDITIONAL"
+  workflow_name = aws_glue_workflow.this[0].name
+
+  predicate {
+    logical = "AND"
+    dynamic "conditions" {
+      for_each = aws_glue_crawler.this
+      content {
+        crawler_name = conditions.value.name
+        crawl_state  = "SUCCEEDED"
+      }
+    }
+  }
+
+  actions {
+    job_name = aws_glue_job.this["clean_sales"].name
+  }
+
+  tags = var.tags
+}
+
+resource "aws_glue_trigger" "aggregate" {
+  count = var.create ? 1 : 0
+
+  name          = "${var.name}-cleaned-then-aggregate"
+  type          = "CONDITIONAL"
+  workflow_name = aws_glue_workflow.this[0].name
+
+  predicate {
+    conditions {
+      job_name = aws_glue_job.this["clean_sales"].name
+      state    = "SUCCEEDED"
+    }
+  }
+
+  actions {
+    job_name = aws_glue_job.this["aggregate_sales"].name
+  }
+
+  tags = var.tags
+}
+
+resource "aws_glue_trigger" "handle_errors" {
+  count = var.create ? 1 : 0
+
+  name          = "${var.name}-clean-failed-then-handle-errors"
+  type          = "CONDITIONAL"
+  workflow_name = aws_glue_workflow.this[0].name
+
+  predicate {
+    logical = "ANY"
+    dynamic "conditions" {
+      for_each = ["FAILED", "TIMEOUT"]
+      content {
+        job_name = aws_glue_job.this["clean_sales"].name
+        state    = conditions.value
+      }
+    }
+  }
+
+  actions {
+    job_name = aws_glue_job.this["handle_errors"].name
+  }
+
+  tags = var.tags
+}
+
+resource "aws_glue_trigger" "dashboard" {
+  count = var.create ? 1 : 0
+
+  name          = "${var.name}-aggregated-or-handled-then-dashboard"
+  type          = "CONDITIONAL"
+  workflow_name = aws_glue_workflow.this[0].name
+
+  predicate {
+    logical = "ANY"
+    dynamic "conditions" {
+      for_each = ["aggregate_sales", "handle_errors"]
+      content {
+        job_name = aws_glue_job.this[conditions.value].name
+        state    = "SUCCEEDED"
+      }
+    }
+  }
+
+  actions {
+    job_name = aws_glue_job.this["refresh_dashboard"].name
+  }
+
+  tags = var.tags
+}
+
+################################################################################
+# Glue service role: its own bucket prefix, catalog database and log groups only
+################################################################################
+
+data "aws_iam_policy_document" "glue_assume_role" {
+  count = var.create ? 1 : 0
+
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["glue.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "glue" {
+  count = var.create ? 1 : 0
+
+  name               = "${var.name}-glue"
+  assume_role_policy = data.aws_iam_policy_document.glue_assume_role[0].json
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "glue" {
+  count = var.create ? 1 : 0
+
+  statement {
+    sid       = "ReadPipelineData"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.bucket_arn}/${var.data_prefix}*"]
+  }
+
+  statement {
+    sid     = "WritePipelineOutputs"
+    actions = ["s3:PutObject"]
+    resources = [
+      for area in ["cleaned", "rejected", "aggregated", "errors", "dashboard"] :
+      "${local.bucket_arn}/${var.data_prefix}${area}/*"
+    ]
+  }
+
+  statement {
+    sid       = "ListPipelineData"
+    actions   = ["s3:ListBucket"]
+    resources = [local.bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.data_prefix}*"]
+    }
+  }
+
+  statement {
+    sid = "CrawlIntoTheCatalogDatabase"
+    actions = [
+      "glue:GetDatabase",
+      "glue:GetTable",
+      "glue:GetTables",
+      "glue:CreateTable",
+      "glue:UpdateTable",
+      "glue:GetPartition",
+      "glue:GetPartitions",
+      "glue:BatchGetPartition",
+      "glue:BatchCreatePartition",
+      "glue:UpdatePartition",
+    ]
+    resources = [
+      "${local.glue_arn_prefix}:catalog",
+      aws_glue_catalog_database.this[0].arn,
+      "${local.glue_arn_prefix}:table/${local.database_name}/*",
+    ]
+  }
+
+  statement {
+    sid       = "WriteGlueLogs"
+    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${local.logs_arn_prefix}:log-group:/aws-glue/*"]
+  }
+}
+
+resource "aws_iam_role_policy" "glue" {
+  count = var.create ? 1 : 0
+
+  name   = "sample-pipeline"
+  role   = aws_iam_role.glue[0].id
+  policy = data.aws_iam_policy_document.glue[0].json
+}
