@@ -61,7 +61,12 @@ def test_loop_edges_are_as_designed(definition: dict[str, Any]) -> None:
     assert edges["WaitForRun"] == {"GetWorkflowRun"}
     assert edges["GetWorkflowRun"] == {"JudgeRun"}
     assert edges["JudgeRun"] == {"WaitForRun", "StartNextExecution", *BAD_RUN_STATES}
-    assert all(edges[state] == {"StopLoop"} for state in BAD_RUN_STATES)
+    assert {state: edges[state] for state in BAD_RUN_STATES} == {
+        state: {"FindFailedNodes"} if state.startswith("Actions") else {"StopLoop"}
+        for state in BAD_RUN_STATES
+    }
+    assert edges["FindFailedNodes"] == {"StopLoop", "FailedNodesUnknown"}
+    assert edges["FailedNodesUnknown"] == {"StopLoop"}
     assert edges["StartNextExecution"] == {"NextExecutionStarted"}
     assert definition["States"]["NextExecutionStarted"]["Type"] == "Succeed"
     assert definition["States"]["StopLoop"]["Type"] == "Fail"
@@ -71,9 +76,9 @@ def test_loop_edges_are_as_designed(definition: dict[str, Any]) -> None:
 def test_bad_runs_stop_with_stable_error_names(definition: dict[str, Any]) -> None:
     states = definition["States"]
 
-    assert {name: states[name]["Result"] for name in BAD_RUN_STATES} == BAD_RUN_STATES
-    assert all(states[name]["ResultPath"] == "$.stop_error" for name in BAD_RUN_STATES)
-    assert states["StopLoop"]["ErrorPath"] == "$.stop_error"
+    assert {name: states[name]["Result"]["error"] for name in BAD_RUN_STATES} == BAD_RUN_STATES
+    assert all(states[name]["ResultPath"] == "$.verdict" for name in BAD_RUN_STATES)
+    assert states["StopLoop"]["ErrorPath"] == "$.verdict.error"
 
 
 def test_successor_is_an_execution_of_the_same_state_machine(definition: dict[str, Any]) -> None:
@@ -92,7 +97,7 @@ def test_rendered_definition_carries_workflow_name_and_poll_interval(definition:
     assert states["ApplyDefaults"]["Parameters"]["poll_interval_seconds.$"] == "States.MathAdd(60, 0)"
 
 
-@pytest.mark.parametrize("task", ["StartWorkflowRun", "GetWorkflowRun"])
+@pytest.mark.parametrize("task", ["StartWorkflowRun", "GetWorkflowRun", "FindFailedNodes"])
 def test_glue_calls_retry_throttling_and_internal_errors_with_backoff(
     definition: dict[str, Any], task: str
 ) -> None:

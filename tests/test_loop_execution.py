@@ -49,21 +49,25 @@ def test_empty_input_starts_run_number_one_with_no_run_properties(
         (
             RunOutcome(failed=1),
             "GlueWorkflowActionsFailed",
-            "2 of 3 actions succeeded, 1 failed, 0 timed out",
+            "2 of 3 actions succeeded, 1 failed, 0 timed out, 0 stopped, 0 errored; failed nodes: [action-0]",
         ),
         (
             RunOutcome(timed_out=2),
             "GlueWorkflowActionsTimedOut",
-            "1 of 3 actions succeeded, 0 failed, 2 timed out",
+            "1 of 3 actions succeeded, 0 failed, 2 timed out, 0 stopped, 0 errored; failed nodes: [action-0, action-1]",
         ),
-        (RunOutcome(stopped=1), "GlueWorkflowActionsStopped", "0 timed out, 1 stopped, 0 errored"),
+        (
+            RunOutcome(stopped=1),
+            "GlueWorkflowActionsStopped",
+            "0 timed out, 1 stopped, 0 errored; failed nodes: [action-0]",
+        ),
         (
             RunOutcome(errored=3),
             "GlueWorkflowActionsErrored",
-            "0 of 3 actions succeeded, 0 failed, 0 timed out, 0 stopped, 3 errored",
+            "0 of 3 actions succeeded, 0 failed, 0 timed out, 0 stopped, 3 errored; failed nodes: [action-0, action-1, action-2]",
         ),
-        (RunOutcome(status="STOPPED"), "GlueWorkflowRunStopped", "ended STOPPED"),
-        (RunOutcome(status="ERROR"), "GlueWorkflowRunErrored", "ended ERROR"),
+        (RunOutcome(status="STOPPED"), "GlueWorkflowRunStopped", "ended STOPPED: 3 of 3 actions"),
+        (RunOutcome(status="ERROR"), "GlueWorkflowRunErrored", "ended ERROR: 3 of 3 actions"),
     ],
     ids=["failed", "timed-out", "stopped-actions", "errored", "run-stopped", "run-error"],
 )

@@ -1,80 +1,198 @@
 """Scripted Glue workflow runs for moto, whose runs stay RUNNING forever and carry no Statistics.
 
 Each run started through StartWorkflowRun takes the next scripted :class:`RunOutcome` of its
-workflow; GetWorkflowRun then answers with the shape Glue returns: RUNNING with running
-statistics for ``running_polls`` calls, then the final status and counts. Faults can be queued
-for any patched operation and are raised as Glue raises them.
+workflow. When the workflow has triggers in moto (as Terraform created them), the run follows
+that trigger graph: the ON_DEMAND trigger's actions run, then every CONDITIONAL trigger whose
+predicate (ALL or ANY of job and crawler states) holds fires, once, until nothing more fires;
+each node ends in its scripted state (SUCCEEDED unless told otherwise). A workflow without
+triggers reports the counts scripted in the outcome instead.
+
+GetWorkflowRun answers as Glue does: RUNNING for ``running_polls`` calls, then the final
+status with Statistics and, with IncludeGraph, the nodes and their run states. Faults can be
+queued for StartWorkflowRun and GetWorkflowRun and are raised as Glue raises them.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import defaultdict, deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from moto.core.exceptions import JsonRESTError
+from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.glue.models import GlueBackend
+from moto.glue.responses import GlueResponse
 
 # HTTP status Glue answers each fault code with.
-_FAULT_STATUS = {
-    "ThrottlingException": 400,
-    "InternalServiceException": 500,
-    "OperationTimeoutException": 400,
-    "EntityNotFoundException": 400,
-    "ConcurrentRunsExceededException": 400,
+_FAULT_STATUS = {"InternalServiceException": 500}
+
+# Which Statistics counter a finished job or crawler state adds to.
+_STATISTIC = {
+    "SUCCEEDED": "SucceededActions",
+    "FAILED": "FailedActions",
+    "TIMEOUT": "TimeoutActions",
+    "STOPPED": "StoppedActions",
+    "CANCELLED": "StoppedActions",
+    "ERROR": "ErroredActions",
 }
+_COUNTERS = ("TotalActions", *dict.fromkeys(_STATISTIC.values()), "RunningActions", "WaitingActions")
 
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """How one workflow run ends, after ``running_polls`` GetWorkflowRun calls saw it RUNNING."""
+    """How one workflow run ends, after ``running_polls`` GetWorkflowRun calls saw it RUNNING.
+
+    ``node_states`` names the jobs and crawlers that do not succeed (graph workflows); the
+    counts stand in for a graph in workflows without triggers.
+    """
 
     status: str = "COMPLETED"
+    node_states: Mapping[str, str] = field(default_factory=dict)
+    running_polls: int = 0
     total_actions: int = 3
     failed: int = 0
     timed_out: int = 0
     stopped: int = 0
     errored: int = 0
-    running_polls: int = 0
 
-    def statistics(self, finished: bool) -> dict[str, int]:
-        if not finished:
-            return {
-                "TotalActions": self.total_actions,
-                "SucceededActions": 0,
-                "FailedActions": 0,
-                "TimeoutActions": 0,
-                "StoppedActions": 0,
-                "ErroredActions": 0,
-                "RunningActions": 1,
-                "WaitingActions": self.total_actions - 1,
-            }
-        unsuccessful = self.failed + self.timed_out + self.stopped + self.errored
-        return {
-            "TotalActions": self.total_actions,
-            "SucceededActions": self.total_actions - unsuccessful,
-            "FailedActions": self.failed,
-            "TimeoutActions": self.timed_out,
-            "StoppedActions": self.stopped,
-            "ErroredActions": self.errored,
-            "RunningActions": 0,
-            "WaitingActions": 0,
+    def counted_states(self) -> list[str]:
+        unsuccessful = {
+            "FAILED": self.failed,
+            "TIMEOUT": self.timed_out,
+            "STOPPED": self.stopped,
+            "ERROR": self.errored,
         }
+        states = [state for state, count in unsuccessful.items() for _ in range(count)]
+        return states + ["SUCCEEDED"] * (self.total_actions - len(states))
 
 
 CLEAN = RunOutcome()
+
+
+@dataclass(frozen=True)
+class ExecutedNode:
+    name: str
+    kind: str  # "JOB" or "CRAWLER"
+    state: str
+
+
+@dataclass(frozen=True)
+class WorkflowGraph:
+    """A workflow's triggers as they exist in moto."""
+
+    triggers: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, backend: GlueBackend, workflow: str) -> WorkflowGraph:
+        return cls(tuple(t for t in backend.triggers.values() if t.workflow_name == workflow))
+
+    def run(self, node_states: Mapping[str, str]) -> list[ExecutedNode]:
+        executed: list[ExecutedNode] = []
+        fired: set[str] = set()
+
+        def fire(trigger: Any) -> None:
+            fired.add(trigger.name)
+            for action in trigger.actions:
+                kind, name = (
+                    ("JOB", action["JobName"]) if "JobName" in action else ("CRAWLER", action["CrawlerName"])
+                )
+                executed.append(ExecutedNode(name, kind, node_states.get(name, "SUCCEEDED")))
+
+        for trigger in self.triggers:
+            if trigger.trigger_type == "ON_DEMAND":
+                fire(trigger)
+        progress = True
+        while progress:
+            progress = False
+            for trigger in self.triggers:
+                pending = trigger.trigger_type == "CONDITIONAL" and trigger.name not in fired
+                if pending and self._holds(trigger.predicate, executed):
+                    fire(trigger)
+                    progress = True
+        return executed
+
+    @staticmethod
+    def _holds(predicate: Mapping[str, Any], executed: list[ExecutedNode]) -> bool:
+        states = {(node.name, node.state) for node in executed}
+        met = [
+            (
+                condition.get("JobName") or condition["CrawlerName"],
+                condition.get("State") or condition["CrawlState"],
+            )
+            in states
+            for condition in predicate["Conditions"]
+        ]
+        return any(met) if predicate.get("Logical") == "ANY" else all(met)
+
+    def graph(self, executed: list[ExecutedNode], run_id: str) -> dict[str, Any]:
+        """GetWorkflowRun's Graph: trigger, job and crawler nodes with this run's states."""
+        states = {node.name: node.state for node in executed}
+        nodes: dict[str, dict[str, Any]] = {}
+        edges: list[dict[str, str]] = []
+
+        def node(kind: str, name: str) -> str:
+            unique_id = f"{kind.lower()}-{name}"
+            if unique_id not in nodes:
+                nodes[unique_id] = {"Type": kind, "Name": name, "UniqueId": unique_id}
+                if kind == "JOB":
+                    runs = [{"Id": f"jr_{run_id}_{name}", "JobName": name, "JobRunState": states[name]}]
+                    nodes[unique_id]["JobDetails"] = {"JobRuns": runs if name in states else []}
+                elif kind == "CRAWLER":
+                    nodes[unique_id]["CrawlerDetails"] = {
+                        "Crawls": [{"State": states[name]}] if name in states else []
+                    }
+            return unique_id
+
+        for trigger in self.triggers:
+            trigger_id = node("TRIGGER", trigger.name)
+            for action in trigger.actions:
+                kind = "JOB" if "JobName" in action else "CRAWLER"
+                edges.append(
+                    {
+                        "SourceId": trigger_id,
+                        "DestinationId": node(kind, action.get("JobName") or action["CrawlerName"]),
+                    }
+                )
+            for condition in (trigger.predicate or {}).get("Conditions", []):
+                kind = "JOB" if "JobName" in condition else "CRAWLER"
+                source = node(kind, condition.get("JobName") or condition["CrawlerName"])
+                edges.append({"SourceId": source, "DestinationId": trigger_id})
+        for executed_node in executed:  # workflows without triggers: the scripted actions
+            node(executed_node.kind, executed_node.name)
+        return {"Nodes": list(nodes.values()), "Edges": edges}
 
 
 @dataclass
 class SimulatedRun:
     workflow: str
     run_id: str
-    outcome: RunOutcome | None
-    polls: int = 0
-    properties: dict[str, str] = field(default_factory=dict)
+    outcome: RunOutcome | None  # None: the run never ends
+    graph: WorkflowGraph
+    properties: dict[str, str]
+    polls: int = 0  # GetWorkflowRun calls without IncludeGraph
+
+    @property
+    def executed(self) -> list[ExecutedNode]:
+        """Nodes the run executes (or would execute, while it is still running)."""
+        outcome = self.outcome or CLEAN
+        if self.graph.triggers:
+            return self.graph.run(outcome.node_states)
+        return [ExecutedNode(f"action-{i}", "JOB", state) for i, state in enumerate(outcome.counted_states())]
+
+    def statistics(self, finished: bool) -> dict[str, int]:
+        counts = dict.fromkeys(_COUNTERS, 0)
+        executed = self.executed
+        counts["TotalActions"] = len(executed)
+        if not finished:
+            counts.update(RunningActions=1, WaitingActions=len(executed) - 1)
+            return counts
+        for node in executed:
+            counts[_STATISTIC[node.state]] += 1
+        return counts
 
 
 class GlueRunSimulator:
@@ -105,7 +223,6 @@ class GlueRunSimulator:
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
         original_start = GlueBackend.start_workflow_run
-        original_get = GlueBackend.get_workflow_run
         simulator = self
 
         def start_workflow_run(
@@ -115,32 +232,45 @@ class GlueRunSimulator:
             run_id: str = original_start(backend, workflow_name, properties)
             with simulator._lock:
                 script = simulator._scripts[workflow_name]
-                outcome = script.popleft() if script else None
                 simulator.runs.append(
-                    SimulatedRun(workflow_name, run_id, outcome, properties=dict(properties or {}))
+                    SimulatedRun(
+                        workflow=workflow_name,
+                        run_id=run_id,
+                        outcome=script.popleft() if script else None,
+                        graph=WorkflowGraph.of(backend, workflow_name),
+                        properties=dict(properties or {}),
+                    )
                 )
             return run_id
 
-        def get_workflow_run(backend: GlueBackend, workflow_name: str, run_id: str) -> dict[str, Any]:
+        def get_workflow_run(response: GlueResponse) -> ActionResult:
             simulator._record_call("GetWorkflowRun")
-            answer: dict[str, Any] = original_get(backend, workflow_name, run_id)
+            workflow_name, run_id = response._get_param("Name"), response._get_param("RunId")
+            answer: dict[str, Any] = response.glue_backend.get_workflow_run(workflow_name, run_id)
             run = simulator._run(run_id)
-            if run is None:
-                return answer
-            with simulator._lock:
-                run.polls += 1
-                finished = run.outcome is not None and run.polls > run.outcome.running_polls
-                outcome = run.outcome or RunOutcome()
-            answer["Statistics"] = outcome.statistics(finished)
-            if finished:
-                fake_run = backend.workflows[workflow_name].runs[run_id]
-                fake_run.status = outcome.status
-                fake_run.completed_on = fake_run.completed_on or utcnow()
-                answer.update(Status=outcome.status, CompletedOn=fake_run.completed_on)
-            return answer
+            if run is not None:
+                answer.update(
+                    simulator._poll(response.glue_backend, run, bool(response._get_param("IncludeGraph")))
+                )
+            return ActionResult({"Run": answer})
 
         monkeypatch.setattr(GlueBackend, "start_workflow_run", start_workflow_run)
-        monkeypatch.setattr(GlueBackend, "get_workflow_run", get_workflow_run)
+        monkeypatch.setattr(GlueResponse, "get_workflow_run", get_workflow_run)
+
+    def _poll(self, backend: GlueBackend, run: SimulatedRun, include_graph: bool) -> dict[str, Any]:
+        with self._lock:
+            # Reading the graph of a run is not polling it.
+            run.polls += 0 if include_graph else 1
+            finished = run.outcome is not None and run.polls > run.outcome.running_polls
+        answer: dict[str, Any] = {"Statistics": run.statistics(finished)}
+        if finished and run.outcome is not None:
+            moto_run = backend.workflows[run.workflow].runs[run.run_id]
+            moto_run.status = run.outcome.status
+            moto_run.completed_on = moto_run.completed_on or utcnow()
+            answer.update(Status=run.outcome.status, CompletedOn=moto_run.completed_on)
+        if include_graph:
+            answer["Graph"] = run.graph.graph(run.executed if finished else [], run.run_id)
+        return answer
 
     def _record_call(self, operation: str) -> None:
         with self._lock:
