@@ -15,10 +15,15 @@ export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 export TF_IN_AUTOMATION := 1
 export CHECKOV_BIN := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
 
-.PHONY: help test tools terraform-check fmt clean FORCE
+DEMO_ARGS ?=
+
+.PHONY: help demo test tools terraform-check fmt clean FORCE
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+demo: tools ## Watch the loop drive the sample workflow in an embedded emulator (DEMO_ARGS=--help for options)
+	PYTHONPATH=tests $(VENV)/bin/python -m harness.demo $(DEMO_ARGS)
 
 test: tools ## Run every check: fmt, validate, plans, ASL, executions in moto, end to end, checkov
 	$(VENV)/bin/ruff check tests modules

@@ -31,6 +31,7 @@ PLAN_CONFIGS: dict[str, dict[str, Any]] = {
         "role_arn": EXISTING_ROLE_ARN,
     },
     "disabled": {"name": "nightly-sales-loop", "glue_workflow_name": WORKFLOW, "create": False},
+    "sample": {"name": "retail-sample", "create_sample_workflow": True},
 }
 
 

@@ -62,8 +62,7 @@ def test_loop_edges_are_as_designed(definition: dict[str, Any]) -> None:
     assert edges["GetWorkflowRun"] == {"JudgeRun"}
     assert edges["JudgeRun"] == {"WaitForRun", "StartNextExecution", *BAD_RUN_STATES}
     assert {state: edges[state] for state in BAD_RUN_STATES} == {
-        state: {"FindFailedNodes"} if state.startswith("Actions") else {"StopLoop"}
-        for state in BAD_RUN_STATES
+        state: {"FindFailedNodes"} if state.startswith("Actions") else {"StopLoop"} for state in BAD_RUN_STATES
     }
     assert edges["FindFailedNodes"] == {"StopLoop", "FailedNodesUnknown"}
     assert edges["FailedNodesUnknown"] == {"StopLoop"}
@@ -98,9 +97,7 @@ def test_rendered_definition_carries_workflow_name_and_poll_interval(definition:
 
 
 @pytest.mark.parametrize("task", ["StartWorkflowRun", "GetWorkflowRun", "FindFailedNodes"])
-def test_glue_calls_retry_throttling_and_internal_errors_with_backoff(
-    definition: dict[str, Any], task: str
-) -> None:
+def test_glue_calls_retry_throttling_and_internal_errors_with_backoff(definition: dict[str, Any], task: str) -> None:
     (retrier,) = definition["States"][task]["Retry"]
 
     assert set(retrier["ErrorEquals"]) == {

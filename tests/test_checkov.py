@@ -25,11 +25,7 @@ def test_checkov_finds_no_failed_check() -> None:
             "--output",
             "json",
             "--quiet",
-            *[
-                arg
-                for path in (".venv", ".venv-checkov", ".terraform", "tests")
-                for arg in ("--skip-path", path)
-            ],
+            *[arg for path in (".venv", ".venv-checkov", ".terraform", "tests") for arg in ("--skip-path", path)],
         ],
         capture_output=True,
         text=True,

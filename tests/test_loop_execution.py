@@ -64,7 +64,7 @@ def test_empty_input_starts_run_number_one_with_no_run_properties(
         (
             RunOutcome(errored=3),
             "GlueWorkflowActionsErrored",
-            "0 of 3 actions succeeded, 0 failed, 0 timed out, 0 stopped, 3 errored; failed nodes: [action-0, action-1, action-2]",
+            "0 failed, 0 timed out, 0 stopped, 3 errored; failed nodes: [action-0, action-1, action-2]",
         ),
         (RunOutcome(status="STOPPED"), "GlueWorkflowRunStopped", "ended STOPPED: 3 of 3 actions"),
         (RunOutcome(status="ERROR"), "GlueWorkflowRunErrored", "ended ERROR: 3 of 3 actions"),

@@ -116,6 +116,10 @@ REFUSALS = {
         ],
     ),
     "no-role": ({"create_role": False}, ["role_arn must be set when create_role is false"]),
+    "no-workflow": (
+        {"glue_workflow_name": ""},
+        ["glue_workflow_name must be set unless create_sample_workflow is true"],
+    ),
     "no-log-group": (
         {"use_existing_cloudwatch_log_group": True},
         ["cloudwatch_log_group_arn must be set when use_existing_cloudwatch_log_group is true"],
@@ -130,3 +134,39 @@ def test_bad_input_is_refused_with_a_clear_message(root_module: TerraformWorkspa
     error = root_module.plan_error({**PLAN_CONFIGS["default"], **overrides})
 
     assert [message for message in messages if message not in error] == []
+
+
+def test_sample_workflow_creates_the_pipeline_and_the_loop_targets_it(plan: Plan) -> None:
+    resources = planned_resources(plan("sample"))
+    sample = {address.split(".", 2)[2] for address in resources if address.startswith("module.sample_workflow[0].")}
+
+    assert {
+        "aws_glue_workflow.this[0]",
+        "aws_glue_catalog_database.this[0]",
+        'aws_glue_crawler.this["sales"]',
+        'aws_glue_crawler.this["stores"]',
+        'aws_glue_job.this["clean_sales"]',
+        'aws_glue_job.this["aggregate_sales"]',
+        'aws_glue_job.this["handle_errors"]',
+        'aws_glue_job.this["refresh_dashboard"]',
+        "aws_glue_trigger.start[0]",
+        "aws_s3_bucket.this[0]",
+        "aws_s3_bucket_public_access_block.this[0]",
+        "aws_iam_role.glue[0]",
+    } <= sample
+    workflow = resources["module.sample_workflow[0].aws_glue_workflow.this[0]"]
+    assert (workflow["name"], workflow["max_concurrent_runs"]) == ("retail-sample", 1)
+    definition = json.loads(resources["aws_sfn_state_machine.this[0]"]["definition"])
+    assert definition["States"]["StartWorkflowRun"]["Parameters"]["Name"] == "retail-sample"
+
+
+def test_sample_jobs_are_python_shell_jobs_of_the_shipped_script(plan: Plan) -> None:
+    resources = planned_resources(plan("sample"))
+    jobs = {address: values for address, values in resources.items() if ".aws_glue_job." in address}
+
+    assert len(jobs) == 4
+    for job in jobs.values():
+        (command,) = job["command"]
+        assert (command["name"], command["python_version"]) == ("pythonshell", "3.9")
+        assert job["default_arguments"]["--step"] in job["name"].replace("-", "_")
+        assert job["default_arguments"]["--prefix"] == "retail/"

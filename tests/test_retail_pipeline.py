@@ -29,9 +29,7 @@ def s3() -> Iterator[Any]:
         client.create_bucket(Bucket=BUCKET)
         for path in DATA.rglob("*"):
             if path.is_file():
-                client.put_object(
-                    Bucket=BUCKET, Key=PREFIX + str(path.relative_to(DATA)), Body=path.read_bytes()
-                )
+                client.put_object(Bucket=BUCKET, Key=PREFIX + str(path.relative_to(DATA)), Body=path.read_bytes())
         yield client
 
 
@@ -72,9 +70,7 @@ def test_clean_keeps_valid_rows_and_rejects_the_rest_with_reasons(s3: Any) -> No
 
 
 def test_clean_fails_when_no_row_is_valid(s3: Any) -> None:
-    for key in [
-        item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX + "raw/sales/")["Contents"]
-    ]:
+    for key in [item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX + "raw/sales/")["Contents"]]:
         s3.delete_object(Bucket=BUCKET, Key=key)
     s3.put_object(Bucket=BUCKET, Key=PREFIX + "raw/sales/bad.csv", Body=b"order_id,order_date\n1,yesterday\n")
 
@@ -88,9 +84,7 @@ def test_aggregate_sums_per_day_and_store_with_the_store_region(s3: Any) -> None
     assert run("aggregate_sales", s3) == {"rows": 6}
 
     rows = read_csv(s3, pipeline.AGGREGATED)
-    first_day_s01 = next(
-        row for row in rows if (row["order_date"], row["store_id"]) == ("2026-11-02", "s-01")
-    )
+    first_day_s01 = next(row for row in rows if (row["order_date"], row["store_id"]) == ("2026-11-02", "s-01"))
     assert first_day_s01 == {
         "order_date": "2026-11-02",
         "store_id": "s-01",

@@ -15,9 +15,7 @@ from harness.tf_config import Block, blocks
 # Schema of the newest provider release (arguments, deprecations, 6.x-only additions), kept in
 # the shared folder beside the repository; PROVIDER_REFERENCE names another copy.
 PROVIDER_REFERENCE = Path(
-    os.environ.get(
-        "PROVIDER_REFERENCE", REPO_ROOT.parent / "shared" / "provider" / "aws_current_arguments.json"
-    )
+    os.environ.get("PROVIDER_REFERENCE", REPO_ROOT.parent / "shared" / "provider" / "aws_current_arguments.json")
 )
 MODULE_DIRECTORIES = [REPO_ROOT, *sorted(path for path in (REPO_ROOT / "modules").glob("*") if path.is_dir())]
 

@@ -34,26 +34,20 @@ def dead_ends(definition: dict[str, Any]) -> set[str]:
     return {
         name
         for name, state in definition["States"].items()
-        if state["Type"] not in TERMINAL_TYPES
-        and not state.get("End", False)
-        and not transitions(definition)[name]
+        if state["Type"] not in TERMINAL_TYPES and not state.get("End", False) and not transitions(definition)[name]
     }
 
 
 def choices_without_default(definition: dict[str, Any]) -> set[str]:
     return {
-        name
-        for name, state in definition["States"].items()
-        if state["Type"] == "Choice" and "Default" not in state
+        name for name, state in definition["States"].items() if state["Type"] == "Choice" and "Default" not in state
     }
 
 
 def trapped(definition: dict[str, Any]) -> set[str]:
     """States from which no terminal state can be reached: an execution there never ends."""
     states = definition["States"]
-    terminal = {
-        name for name, state in states.items() if state["Type"] in TERMINAL_TYPES or state.get("End", False)
-    }
+    terminal = {name for name, state in states.items() if state["Type"] in TERMINAL_TYPES or state.get("End", False)}
     edges = transitions(definition)
     return {name for name in states if name not in terminal and not (_reachable_from(edges, name) & terminal)}
 

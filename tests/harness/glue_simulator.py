@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,35 +82,33 @@ class ExecutedNode:
 
 @dataclass(frozen=True)
 class WorkflowGraph:
-    """A workflow's triggers as they exist in moto."""
+    """A workflow's triggers as they exist in moto, in GetTrigger's shape."""
 
-    triggers: tuple[Any, ...]
+    triggers: tuple[dict[str, Any], ...]
 
     @classmethod
     def of(cls, backend: GlueBackend, workflow: str) -> WorkflowGraph:
-        return cls(tuple(t for t in backend.triggers.values() if t.workflow_name == workflow))
+        return cls(tuple(t.as_dict() for t in backend.triggers.values() if t.workflow_name == workflow))
 
     def run(self, node_states: Mapping[str, str]) -> list[ExecutedNode]:
         executed: list[ExecutedNode] = []
         fired: set[str] = set()
 
-        def fire(trigger: Any) -> None:
-            fired.add(trigger.name)
-            for action in trigger.actions:
-                kind, name = (
-                    ("JOB", action["JobName"]) if "JobName" in action else ("CRAWLER", action["CrawlerName"])
-                )
+        def fire(trigger: dict[str, Any]) -> None:
+            fired.add(trigger["Name"])
+            for action in trigger["Actions"]:
+                kind, name = ("JOB", action["JobName"]) if "JobName" in action else ("CRAWLER", action["CrawlerName"])
                 executed.append(ExecutedNode(name, kind, node_states.get(name, "SUCCEEDED")))
 
         for trigger in self.triggers:
-            if trigger.trigger_type == "ON_DEMAND":
+            if trigger["Type"] == "ON_DEMAND":
                 fire(trigger)
         progress = True
         while progress:
             progress = False
             for trigger in self.triggers:
-                pending = trigger.trigger_type == "CONDITIONAL" and trigger.name not in fired
-                if pending and self._holds(trigger.predicate, executed):
+                pending = trigger["Type"] == "CONDITIONAL" and trigger["Name"] not in fired
+                if pending and self._holds(trigger["Predicate"], executed):
                     fire(trigger)
                     progress = True
         return executed
@@ -138,18 +136,17 @@ class WorkflowGraph:
             unique_id = f"{kind.lower()}-{name}"
             if unique_id not in nodes:
                 nodes[unique_id] = {"Type": kind, "Name": name, "UniqueId": unique_id}
+                ran = name in states
                 if kind == "JOB":
-                    runs = [{"Id": f"jr_{run_id}_{name}", "JobName": name, "JobRunState": states[name]}]
-                    nodes[unique_id]["JobDetails"] = {"JobRuns": runs if name in states else []}
+                    runs = [{"Id": f"jr_{run_id}_{name}", "JobName": name, "JobRunState": states[name]}] if ran else []
+                    nodes[unique_id]["JobDetails"] = {"JobRuns": runs}
                 elif kind == "CRAWLER":
-                    nodes[unique_id]["CrawlerDetails"] = {
-                        "Crawls": [{"State": states[name]}] if name in states else []
-                    }
+                    nodes[unique_id]["CrawlerDetails"] = {"Crawls": [{"State": states[name]}] if ran else []}
             return unique_id
 
         for trigger in self.triggers:
-            trigger_id = node("TRIGGER", trigger.name)
-            for action in trigger.actions:
+            trigger_id = node("TRIGGER", trigger["Name"])
+            for action in trigger["Actions"]:
                 kind = "JOB" if "JobName" in action else "CRAWLER"
                 edges.append(
                     {
@@ -157,7 +154,7 @@ class WorkflowGraph:
                         "DestinationId": node(kind, action.get("JobName") or action["CrawlerName"]),
                     }
                 )
-            for condition in (trigger.predicate or {}).get("Conditions", []):
+            for condition in trigger.get("Predicate", {}).get("Conditions", []):
                 kind = "JOB" if "JobName" in condition else "CRAWLER"
                 source = node(kind, condition.get("JobName") or condition["CrawlerName"])
                 edges.append({"SourceId": source, "DestinationId": trigger_id})
@@ -195,8 +192,13 @@ class SimulatedRun:
         return counts
 
 
+PollObserver = Callable[["SimulatedRun", str, dict[str, int]], None]
+
+
 class GlueRunSimulator:
     def __init__(self) -> None:
+        # Told of every poll: the run, the status and the statistics answered.
+        self.on_poll: PollObserver | None = None
         self._lock = threading.Lock()
         self._scripts: dict[str, deque[RunOutcome]] = defaultdict(deque)
         self._faults: dict[str, deque[str]] = defaultdict(deque)
@@ -225,9 +227,7 @@ class GlueRunSimulator:
         original_start = GlueBackend.start_workflow_run
         simulator = self
 
-        def start_workflow_run(
-            backend: GlueBackend, workflow_name: str, properties: dict[str, str] | None
-        ) -> str:
+        def start_workflow_run(backend: GlueBackend, workflow_name: str, properties: dict[str, str] | None) -> str:
             simulator._record_call("StartWorkflowRun")
             run_id: str = original_start(backend, workflow_name, properties)
             with simulator._lock:
@@ -249,9 +249,7 @@ class GlueRunSimulator:
             answer: dict[str, Any] = response.glue_backend.get_workflow_run(workflow_name, run_id)
             run = simulator._run(run_id)
             if run is not None:
-                answer.update(
-                    simulator._poll(response.glue_backend, run, bool(response._get_param("IncludeGraph")))
-                )
+                answer.update(simulator._poll(response.glue_backend, run, bool(response._get_param("IncludeGraph"))))
             return ActionResult({"Run": answer})
 
         monkeypatch.setattr(GlueBackend, "start_workflow_run", start_workflow_run)
@@ -270,6 +268,8 @@ class GlueRunSimulator:
             answer.update(Status=run.outcome.status, CompletedOn=moto_run.completed_on)
         if include_graph:
             answer["Graph"] = run.graph.graph(run.executed if finished else [], run.run_id)
+        elif self.on_poll is not None:
+            self.on_poll(run, answer.get("Status", "RUNNING"), answer["Statistics"])
         return answer
 
     def _record_call(self, operation: str) -> None:

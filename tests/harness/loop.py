@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +20,13 @@ class Execution:
     cause: str | None
 
 
-def executions(sfn: Any, state_machine_arn: str) -> list[Execution]:
-    """Every execution of the state machine, oldest first."""
-    listed = sfn.list_executions(stateMachineArn=state_machine_arn, maxResults=1000)["executions"]
+def executions(sfn: Any, state_machine_arn: str, ignore: Collection[str] = ()) -> list[Execution]:
+    """Every execution of the state machine but those in ``ignore`` (ARNs), oldest first."""
+    listed = [
+        item
+        for item in sfn.list_executions(stateMachineArn=state_machine_arn, maxResults=1000)["executions"]
+        if item["executionArn"] not in ignore
+    ]
     described = [
         sfn.describe_execution(executionArn=item["executionArn"])
         for item in sorted(listed, key=lambda item: item["startDate"])
@@ -40,22 +45,29 @@ def executions(sfn: Any, state_machine_arn: str) -> list[Execution]:
     ]
 
 
-def wait_until_stopped(sfn: Any, state_machine_arn: str, timeout: float = 120) -> list[Execution]:
-    """Wait until the chain has ended (no execution running) and return all its executions.
+def has_ended(chain: list[Execution]) -> bool:
+    """Whether a chain of executions (oldest first) can grow no more.
 
-    A clean execution starts its successor before it succeeds, so once nothing runs the chain
-    cannot grow any more.
+    A clean execution starts its successor before it succeeds, and a new execution is listed
+    (briefly with no status) before it runs: the chain has ended when every execution has a
+    final status and the newest did not succeed.
     """
+    final = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+    return bool(chain) and all(execution.status in final for execution in chain) and chain[-1].status != "SUCCEEDED"
+
+
+def wait_until_stopped(
+    sfn: Any, state_machine_arn: str, timeout: float = 120, ignore: Collection[str] = ()
+) -> list[Execution]:
+    """Wait until the chain has ended and return its executions, oldest first, leaving out the
+    ARNs in ``ignore`` (earlier chains)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        listed = sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]
-        if listed and all(item["status"] != "RUNNING" for item in listed):
-            return executions(sfn, state_machine_arn)
+        chain = executions(sfn, state_machine_arn, ignore)
+        if has_ended(chain):
+            return chain
         time.sleep(0.2)
-    statuses = [
-        item["status"] for item in sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]
-    ]
-    raise TimeoutError(f"loop still running after {timeout} s: {statuses}")
+    raise TimeoutError(f"loop still running after {timeout} s: {[e.status for e in chain]}")
 
 
 def history_events(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:

@@ -60,9 +60,7 @@ def _list_state_machine_versions(self: StepFunctionResponse) -> str:
 # --- Task integrations -------------------------------------------------------------------------
 
 
-def _lower_camel_sfn_parameters(
-    self: StateTaskService, parameters: dict[str, Any], *args: Any, **kwargs: Any
-) -> None:
+def _lower_camel_sfn_parameters(self: StateTaskService, parameters: dict[str, Any], *args: Any, **kwargs: Any) -> None:
     """Gap: states:startExecution and aws-sdk:sfn:* pass PascalCase parameters (StateMachineArn)
     straight to botocore, whose SFN operations take lowerCamelCase (stateMachineArn)."""
     _original_normalise_parameters(self, parameters, *args, **kwargs)

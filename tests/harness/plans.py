@@ -15,8 +15,6 @@ def planned_resources(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def rendered_definition(
-    plan: dict[str, Any], address: str = "aws_sfn_state_machine.this[0]"
-) -> dict[str, Any]:
+def rendered_definition(plan: dict[str, Any], address: str = "aws_sfn_state_machine.this[0]") -> dict[str, Any]:
     """The state machine definition exactly as Terraform rendered it."""
     return json.loads(planned_resources(plan)[address]["definition"])

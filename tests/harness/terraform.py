@@ -82,8 +82,7 @@ class TerraformWorkspace:
         shutil.copytree(REPO_ROOT, copy_root, ignore=_IGNORED, dirs_exist_ok=True)
         self.directory = copy_root / relative_dir
         has_provider = any(
-            re.search(r'^provider\s+"aws"', tf.read_text(), re.MULTILINE)
-            for tf in self.directory.glob("*.tf")
+            re.search(r'^provider\s+"aws"', tf.read_text(), re.MULTILINE) for tf in self.directory.glob("*.tf")
         )
         provider_file = "emulator_override.tf" if has_provider else "emulator_provider.tf"
         (self.directory / provider_file).write_text(provider_block(endpoint_url, region))
@@ -149,9 +148,7 @@ class TerraformWorkspace:
         # python-terraform passes -force unless told not to; Terraform 1.x removed it.
         self._checked(
             "destroy",
-            self._tf.destroy(
-                force=IsNotFlagged, auto_approve=True, input=False, var_file=self._var_file(variables)
-            ),
+            self._tf.destroy(force=IsNotFlagged, auto_approve=True, input=False, var_file=self._var_file(variables)),
         )
 
     def state_resources(self) -> list[str]:

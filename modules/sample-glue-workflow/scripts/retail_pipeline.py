@@ -172,9 +172,7 @@ def _exists(s3: Any, bucket: str, key: str) -> bool:
 
 
 def clean_sales(s3: Any, bucket: str, prefix: str) -> dict[str, int]:
-    rows = [
-        row for key in _keys(s3, bucket, prefix + RAW_SALES, ".csv") for row in _read_csv(s3, bucket, key)
-    ]
+    rows = [row for key in _keys(s3, bucket, prefix + RAW_SALES, ".csv") for row in _read_csv(s3, bucket, key)]
     cleaned, rejected = clean_rows(rows)
     _write_csv(s3, bucket, prefix + REJECTED_SALES, [*SALES_FIELDS, "reason"], rejected)
     if not cleaned:
@@ -217,9 +215,7 @@ def handle_errors(s3: Any, bucket: str, prefix: str, workflow_run_id: str) -> di
 
 
 def refresh_dashboard(s3: Any, bucket: str, prefix: str) -> dict[str, Any]:
-    aggregates = (
-        _read_csv(s3, bucket, prefix + AGGREGATED) if _exists(s3, bucket, prefix + AGGREGATED) else []
-    )
+    aggregates = _read_csv(s3, bucket, prefix + AGGREGATED) if _exists(s3, bucket, prefix + AGGREGATED) else []
     summary = dashboard_summary(aggregates)
     _write(s3, bucket, prefix + DASHBOARD, json.dumps(summary, indent=2), "application/json")
     return summary

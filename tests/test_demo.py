@@ -1,0 +1,50 @@
+"""make demo, run as a newcomer runs it (through the same module), checked by its table."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+from harness.terraform import REPO_ROOT
+
+
+def demo(*arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness.demo", *arguments],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "tests")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_help_shows_the_defaults() -> None:
+    result = demo("--help")
+
+    assert result.returncode == 0
+    assert "(default: 4)" in result.stdout
+    assert "(default: clean_sales)" in result.stdout
+
+
+def test_demo_drives_runs_stops_on_the_injected_failure_and_cleans_up() -> None:
+    result = demo("--runs", "3", "--fail-at-run", "3", "--fail-node", "crawl_stores")
+
+    assert result.returncode == 0, result.stderr
+    header, _rule, *rows = result.stdout.split("\n\n")[1].splitlines()
+    assert header.split() == ["run", "run", "id", "execution", "succeeded", "failed", "verdict"]
+    cells = [re.split(r"\s{2,}", row) for row in rows]
+    assert [row[0] for row in cells] == ["1", "2", "3"]
+    assert [row[3:] for row in cells] == [
+        ["5", "0", "clean: next run started"],
+        ["5", "0", "clean: next run started"],
+        ["1", "1", "GlueWorkflowActionsFailed"],
+    ]
+    assert "Stop reason: GlueWorkflowActionsFailed" in result.stdout
+    assert "failed nodes: [retail-demo-crawl-stores]" in result.stdout
+    assert len(re.findall(r"^  poll .* COMPLETED ", result.stdout, re.MULTILINE)) == 3
+    assert "terraform destroy" in result.stdout
+    assert "nothing is left behind" in result.stdout
