@@ -26,10 +26,10 @@ def _table_names(title: str) -> set[str]:
     return set(re.findall(r"^\| `([a-z0-9_]+)` \|", _section(title), re.MULTILINE))
 
 
-def test_readme_opens_with_the_set_up_command() -> None:
+def test_readme_opens_with_the_two_set_up_commands() -> None:
     first_block = README.split("```sh\n", 1)[1].split("```", 1)[0]
 
-    assert [line.split("#")[0].strip() for line in first_block.strip().splitlines()] == ["make test"]
+    assert [line.split("#")[0].strip() for line in first_block.strip().splitlines()] == ["make demo", "make test"]
 
 
 def test_usage_block_is_the_existing_workflow_example() -> None:
