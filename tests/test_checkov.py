@@ -9,7 +9,7 @@ import subprocess
 
 from harness.terraform import REPO_ROOT
 
-SKIP_COMMENT = re.compile(r"checkov:skip=([^\s]*)")
+SKIP_COMMENT = re.compile(r"checkov:skip=(.*)$", re.MULTILINE)
 SKIP_WITH_REASON = re.compile(r"^CKV2?_[A-Z0-9_]+:\S.+")
 
 

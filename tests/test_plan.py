@@ -168,5 +168,4 @@ def test_sample_jobs_are_python_shell_jobs_of_the_shipped_script(plan: Plan) -> 
     for job in jobs.values():
         (command,) = job["command"]
         assert (command["name"], command["python_version"]) == ("pythonshell", "3.9")
-        assert job["default_arguments"]["--step"] in job["name"].replace("-", "_")
-        assert job["default_arguments"]["--prefix"] == "retail/"
+        assert job["timeout"] == 10

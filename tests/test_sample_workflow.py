@@ -132,5 +132,7 @@ def test_sample_data_and_script_are_uploaded_and_the_bucket_is_private(
     }
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     assert all(block.values())
-    job = emulator.client("glue").get_job(JobName=JOBS["clean_sales"])["Job"]
-    assert job["Command"]["ScriptLocation"] == f"s3://{bucket}/retail/scripts/retail_pipeline.py"
+    for step, job_name in JOBS.items():
+        job = emulator.client("glue").get_job(JobName=job_name)["Job"]
+        assert job["Command"]["ScriptLocation"] == f"s3://{bucket}/retail/scripts/retail_pipeline.py"
+        assert job["DefaultArguments"] == {"--step": step, "--bucket": bucket, "--prefix": "retail/"}
