@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 
 from harness.terraform import REPO_ROOT
 
+DEMO = [sys.executable, "-m", "harness.demo"]
+ENVIRONMENT = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "tests"), "PYTHONUNBUFFERED": "1"}
+
 
 def demo(*arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "harness.demo", *arguments],
-        cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "tests")},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+        [*DEMO, *arguments], cwd=REPO_ROOT, env=ENVIRONMENT, capture_output=True, text=True, timeout=300, check=False
     )
 
 
@@ -48,3 +46,27 @@ def test_demo_drives_runs_stops_on_the_injected_failure_and_cleans_up() -> None:
     assert len(re.findall(r"^  poll .* COMPLETED ", result.stdout, re.MULTILINE)) == 3
     assert "terraform destroy" in result.stdout
     assert "nothing is left behind" in result.stdout
+
+
+def test_ctrl_c_mid_run_still_destroys_everything() -> None:
+    process = subprocess.Popen(
+        [*DEMO, "--runs", "50", "--fail-at-run", "0"],
+        cwd=REPO_ROOT,
+        env=ENVIRONMENT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if line.startswith("  poll "):
+            process.send_signal(signal.SIGINT)
+            break
+    rest, _ = process.communicate(timeout=120)
+    output = "".join(seen) + rest
+
+    assert process.returncode == 130
+    assert "terraform destroy" in output
+    assert "Interrupted; what the demo created was destroyed." in output
