@@ -53,6 +53,13 @@ def test_outputs_name_the_sample_workflow_and_its_nodes(complete: dict[str, Any]
     assert sample["workflow_name"] == "retail-sample"
     assert sample["job_names"] == JOBS
     assert sample["crawler_names"] == CRAWLERS
+    assert sorted(sample["trigger_names"]) == [
+        "aggregated-or-handled-then-dashboard",
+        "all-crawled-then-clean",
+        "clean-failed-then-handle-errors",
+        "cleaned-then-aggregate",
+        "start",
+    ]
 
 
 def test_clean_run_executes_both_crawlers_clean_aggregate_and_dashboard_then_continues(

@@ -13,6 +13,29 @@ locals {
     handle_errors     = "Writes an error report when cleaning fails or times out."
     refresh_dashboard = "Refreshes the dashboard summary from the aggregates (degraded after an error)."
   }
+  # The trigger graph after the ON_DEMAND start trigger (which starts both crawlers).
+  conditional_triggers = {
+    all-crawled-then-clean = {
+      logical    = "AND"
+      conditions = [for source in keys(local.crawler_prefixes) : { crawler = source, job = null, state = "SUCCEEDED" }]
+      then_job   = "clean_sales"
+    }
+    cleaned-then-aggregate = {
+      logical    = "AND"
+      conditions = [{ crawler = null, job = "clean_sales", state = "SUCCEEDED" }]
+      then_job   = "aggregate_sales"
+    }
+    clean-failed-then-handle-errors = {
+      logical    = "ANY"
+      conditions = [for state in ["FAILED", "TIMEOUT"] : { crawler = null, job = "clean_sales", state = state }]
+      then_job   = "handle_errors"
+    }
+    aggregated-or-handled-then-dashboard = {
+      logical    = "ANY"
+      conditions = [for job in ["aggregate_sales", "handle_errors"] : { crawler = null, job = job, state = "SUCCEEDED" }]
+      then_job   = "refresh_dashboard"
+    }
+  }
   script_key = "${var.data_prefix}scripts/retail_pipeline.py"
   sample_dir = "${path.module}/data"
 
@@ -196,97 +219,30 @@ resource "aws_glue_trigger" "start" {
   tags = var.tags
 }
 
-resource "aws_glue_trigger" "clean" {
-  count = var.create ? 1 : 0
+# The rest of the graph: each trigger fires its job once its predicate (ALL or ANY of its
+# conditions) holds within the same workflow run.
+resource "aws_glue_trigger" "conditional" {
+  for_each = var.create ? local.conditional_triggers : {}
 
-  name          = "${var.name}-all-crawled-then-clean"
+  name          = "${var.name}-${each.key}"
   type          = "CONDITIONAL"
   workflow_name = aws_glue_workflow.this[0].name
 
   predicate {
-    logical = "AND"
+    logical = each.value.logical
     dynamic "conditions" {
-      for_each = aws_glue_crawler.this
+      for_each = each.value.conditions
       content {
-        crawler_name = conditions.value.name
-        crawl_state  = "SUCCEEDED"
+        job_name     = conditions.value.job != null ? aws_glue_job.this[conditions.value.job].name : null
+        state        = conditions.value.job != null ? conditions.value.state : null
+        crawler_name = conditions.value.crawler != null ? aws_glue_crawler.this[conditions.value.crawler].name : null
+        crawl_state  = conditions.value.crawler != null ? conditions.value.state : null
       }
     }
   }
 
   actions {
-    job_name = aws_glue_job.this["clean_sales"].name
-  }
-
-  tags = var.tags
-}
-
-resource "aws_glue_trigger" "aggregate" {
-  count = var.create ? 1 : 0
-
-  name          = "${var.name}-cleaned-then-aggregate"
-  type          = "CONDITIONAL"
-  workflow_name = aws_glue_workflow.this[0].name
-
-  predicate {
-    conditions {
-      job_name = aws_glue_job.this["clean_sales"].name
-      state    = "SUCCEEDED"
-    }
-  }
-
-  actions {
-    job_name = aws_glue_job.this["aggregate_sales"].name
-  }
-
-  tags = var.tags
-}
-
-resource "aws_glue_trigger" "handle_errors" {
-  count = var.create ? 1 : 0
-
-  name          = "${var.name}-clean-failed-then-handle-errors"
-  type          = "CONDITIONAL"
-  workflow_name = aws_glue_workflow.this[0].name
-
-  predicate {
-    logical = "ANY"
-    dynamic "conditions" {
-      for_each = ["FAILED", "TIMEOUT"]
-      content {
-        job_name = aws_glue_job.this["clean_sales"].name
-        state    = conditions.value
-      }
-    }
-  }
-
-  actions {
-    job_name = aws_glue_job.this["handle_errors"].name
-  }
-
-  tags = var.tags
-}
-
-resource "aws_glue_trigger" "dashboard" {
-  count = var.create ? 1 : 0
-
-  name          = "${var.name}-aggregated-or-handled-then-dashboard"
-  type          = "CONDITIONAL"
-  workflow_name = aws_glue_workflow.this[0].name
-
-  predicate {
-    logical = "ANY"
-    dynamic "conditions" {
-      for_each = ["aggregate_sales", "handle_errors"]
-      content {
-        job_name = aws_glue_job.this[conditions.value].name
-        state    = "SUCCEEDED"
-      }
-    }
-  }
-
-  actions {
-    job_name = aws_glue_job.this["refresh_dashboard"].name
+    job_name = aws_glue_job.this[each.value.then_job].name
   }
 
   tags = var.tags

@@ -34,14 +34,11 @@ output "job_names" {
 }
 
 output "trigger_names" {
-  description = "Trigger names: start (ON_DEMAND) and the conditional ones."
-  value = var.create ? {
-    start         = aws_glue_trigger.start[0].name
-    clean         = aws_glue_trigger.clean[0].name
-    aggregate     = aws_glue_trigger.aggregate[0].name
-    handle_errors = aws_glue_trigger.handle_errors[0].name
-    dashboard     = aws_glue_trigger.dashboard[0].name
-  } : {}
+  description = "Trigger names: start (ON_DEMAND) and the conditional ones by their place in the graph."
+  value = merge(
+    { for trigger in aws_glue_trigger.start : "start" => trigger.name },
+    { for key, trigger in aws_glue_trigger.conditional : key => trigger.name },
+  )
 }
 
 output "glue_role_arn" {
