@@ -1,4 +1,19 @@
 locals {
+  # History budget: a poll of a running run costs these events (Wait, GetWorkflowRun task,
+  # Choice, counter Pass: 2 + 5 + 2 + 2, measured in the tests), and everything else an
+  # execution does fits in the reserve, retries included. AWS's hard quota is 25,000.
+  history_event_budget    = 20000
+  history_events_per_poll = 11
+  history_event_reserve   = 200
+  max_polls_per_execution = var.max_polls_per_execution > 0 ? var.max_polls_per_execution : floor((local.history_event_budget - local.history_event_reserve) / local.history_events_per_poll)
+
+  # A kind of unsuccessful action that must never stop the loop gets a threshold no run reaches.
+  never = 2147483647
+  tolerated = {
+    for kind in ["failed", "timed_out", "stopped", "errored"] :
+    kind => var.stop_policy["stop_on_${kind}_actions"] ? var.stop_policy.tolerated_actions : local.never
+  }
+
   glue_workflow_name = var.create_sample_workflow ? one(module.sample_workflow[*].workflow_name) : var.glue_workflow_name
 
   create_role      = var.create && var.create_role
@@ -34,8 +49,16 @@ resource "aws_sfn_state_machine" "this" {
   type     = "STANDARD"
   role_arn = local.create_role ? aws_iam_role.this[0].arn : var.role_arn
   definition = templatefile("${path.module}/statemachine.asl.json", {
-    glue_workflow_name    = local.glue_workflow_name
-    poll_interval_seconds = var.poll_interval_seconds
+    glue_workflow_name          = local.glue_workflow_name
+    poll_interval_seconds       = var.poll_interval_seconds
+    max_polls_per_execution     = local.max_polls_per_execution
+    cooldown_seconds            = var.cooldown_seconds
+    max_runs                    = var.max_runs
+    adopt_run_in_flight         = var.adopt_run_in_flight ? 1 : 0
+    tolerated_failed_actions    = local.tolerated.failed
+    tolerated_timed_out_actions = local.tolerated.timed_out
+    tolerated_stopped_actions   = local.tolerated.stopped
+    tolerated_errored_actions   = local.tolerated.errored
   })
 
   dynamic "logging_configuration" {
@@ -136,7 +159,7 @@ data "aws_iam_policy_document" "loop" {
 
   statement {
     sid       = "RunTheGlueWorkflow"
-    actions   = ["glue:StartWorkflowRun", "glue:GetWorkflowRun"]
+    actions   = ["glue:StartWorkflowRun", "glue:GetWorkflowRun", "glue:GetWorkflow"]
     resources = [local.glue_workflow_arn]
   }
 

@@ -13,6 +13,11 @@ output "state_machine_definition" {
   value       = try(aws_sfn_state_machine.this[0].definition, null)
 }
 
+output "max_polls_per_execution" {
+  description = "Polls of one run an execution makes before handing it to a fresh execution (the history budget)."
+  value       = var.create ? local.max_polls_per_execution : null
+}
+
 output "role_arn" {
   description = "ARN of the IAM role the state machine runs as (created or passed in)."
   value       = try(aws_sfn_state_machine.this[0].role_arn, null)

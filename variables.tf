@@ -61,6 +61,67 @@ variable "poll_interval_seconds" {
   }
 }
 
+variable "max_polls_per_execution" {
+  description = "Polls of one run an execution makes before it hands the run to a fresh execution, which keeps every execution's history under 20,000 events. 0 derives it from that budget (1,800 polls)."
+  type        = number
+  default     = 0
+  nullable    = false
+
+  validation {
+    condition     = var.max_polls_per_execution >= 0 && var.max_polls_per_execution <= 1800 && floor(var.max_polls_per_execution) == var.max_polls_per_execution
+    error_message = "max_polls_per_execution must be a whole number from 0 (derived) to 1800 (the most a 20,000-event history holds)."
+  }
+}
+
+variable "stop_policy" {
+  description = "Which unsuccessful actions stop the loop, and how many of each kind a run may have and still count as clean. A run that ends STOPPED or ERROR always stops it."
+  type = object({
+    stop_on_failed_actions    = optional(bool, true)
+    stop_on_timed_out_actions = optional(bool, true)
+    stop_on_stopped_actions   = optional(bool, true)
+    stop_on_errored_actions   = optional(bool, true)
+    tolerated_actions         = optional(number, 0)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.stop_policy.tolerated_actions >= 0 && floor(var.stop_policy.tolerated_actions) == var.stop_policy.tolerated_actions
+    error_message = "stop_policy.tolerated_actions must be a whole number of 0 or more."
+  }
+}
+
+variable "max_runs" {
+  description = "Clean runs after which the chain ends on its own; 0 runs forever."
+  type        = number
+  default     = 0
+  nullable    = false
+
+  validation {
+    condition     = var.max_runs >= 0 && floor(var.max_runs) == var.max_runs
+    error_message = "max_runs must be a whole number of 0 (forever) or more."
+  }
+}
+
+variable "cooldown_seconds" {
+  description = "Seconds to wait after a clean run before starting the next one."
+  type        = number
+  default     = 0
+  nullable    = false
+
+  validation {
+    condition     = var.cooldown_seconds >= 0 && var.cooldown_seconds <= 86400 && floor(var.cooldown_seconds) == var.cooldown_seconds
+    error_message = "cooldown_seconds must be a whole number from 0 to 86400."
+  }
+}
+
+variable "adopt_run_in_flight" {
+  description = "When the workflow is already running at its concurrency limit (ConcurrentRunsExceededException), wait for that run (found through GetWorkflow's last run) instead of stopping."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "state_machine_tags" {
   description = "Tags for the state machine only, merged over tags."
   type        = map(string)
@@ -80,7 +141,7 @@ variable "create_role" {
 }
 
 variable "role_arn" {
-  description = "ARN of an existing IAM role for the state machine, used when create_role is false. It needs glue:StartWorkflowRun and glue:GetWorkflowRun on the workflow, states:StartExecution on the state machine, and log delivery and X-Ray permissions if those are enabled."
+  description = "ARN of an existing IAM role for the state machine, used when create_role is false. It needs glue:StartWorkflowRun, glue:GetWorkflowRun and glue:GetWorkflow on the workflow, states:StartExecution on the state machine, and log delivery and X-Ray permissions if those are enabled."
   type        = string
   default     = ""
   nullable    = false

@@ -57,19 +57,37 @@ def test_every_choice_has_a_default(definition: dict[str, Any]) -> None:
 def test_loop_edges_are_as_designed(definition: dict[str, Any]) -> None:
     edges = asl.transitions(definition)
 
-    assert edges["StartWorkflowRun"] == {"WaitForRun", "RunNotStarted"}
+    assert edges["ResumeOrStart"] == {"ResumeRun", "Cooldown", "StartWorkflowRun"}
+    assert edges["ResumeRun"] == {"WaitForRun"}
+    assert edges["Cooldown"] == {"StartWorkflowRun"}
+    assert edges["StartWorkflowRun"] == {"WaitForRun", "ShouldAdoptRunInFlight", "WorkflowNotFound", "RunNotStarted"}
+    assert edges["ShouldAdoptRunInFlight"] == {"FindRunInFlight", "RunNotStarted"}
+    assert edges["FindRunInFlight"] == {"WaitForRun", "RunNotStarted"}
     assert edges["WaitForRun"] == {"GetWorkflowRun"}
-    assert edges["GetWorkflowRun"] == {"JudgeRun"}
-    assert edges["JudgeRun"] == {"WaitForRun", "StartNextExecution", *BAD_RUN_STATES}
+    assert edges["GetWorkflowRun"] == {"JudgeRun", "RunNotFound"}
+    assert edges["JudgeRun"] == {
+        "CountPoll",
+        "PrepareHandOff",
+        "PrepareNextRun",
+        "MaxRunsReached",
+        *BAD_RUN_STATES,
+    }
+    assert edges["CountPoll"] == {"WaitForRun"}
     assert {state: edges[state] for state in BAD_RUN_STATES} == {
         state: {"FindFailedNodes"} if state.startswith("Actions") else {"StopLoop"} for state in BAD_RUN_STATES
     }
     assert edges["FindFailedNodes"] == {"StopLoop", "FailedNodesUnknown"}
-    assert edges["FailedNodesUnknown"] == {"StopLoop"}
+    assert edges["PrepareNextRun"] == edges["PrepareHandOff"] == {"StartNextExecution"}
     assert edges["StartNextExecution"] == {"NextExecutionStarted"}
-    assert definition["States"]["NextExecutionStarted"]["Type"] == "Succeed"
-    assert definition["States"]["StopLoop"]["Type"] == "Fail"
-    assert definition["States"]["RunNotStarted"]["Type"] == "Fail"
+    terminal = {name: state["Type"] for name, state in definition["States"].items() if not edges[name]}
+    assert terminal == {
+        "NextExecutionStarted": "Succeed",
+        "MaxRunsReached": "Succeed",
+        "StopLoop": "Fail",
+        "RunNotStarted": "Fail",
+        "WorkflowNotFound": "Fail",
+        "RunNotFound": "Fail",
+    }
 
 
 def test_bad_runs_stop_with_stable_error_names(definition: dict[str, Any]) -> None:
@@ -80,23 +98,46 @@ def test_bad_runs_stop_with_stable_error_names(definition: dict[str, Any]) -> No
     assert states["StopLoop"]["ErrorPath"] == "$.verdict.error"
 
 
-def test_successor_is_an_execution_of_the_same_state_machine(definition: dict[str, Any]) -> None:
-    task = definition["States"]["StartNextExecution"]
+def test_successor_is_a_deterministically_named_execution_of_the_same_state_machine(
+    definition: dict[str, Any],
+) -> None:
+    states = definition["States"]
+    task = states["StartNextExecution"]
 
     assert task["Resource"] == "arn:aws:states:::states:startExecution"
-    assert task["Parameters"]["StateMachineArn.$"] == "$$.StateMachine.Id"
-    assert task["Parameters"]["Input"]["run_number.$"] == "States.MathAdd($.loop.run_number, 1)"
+    assert task["Parameters"] == {
+        "StateMachineArn.$": "$$.StateMachine.Id",
+        "Name.$": "States.Format('{}-{}', $.next.chain_id, $.next.sequence)",
+        "Input.$": "$.next",
+    }
+    assert states["PrepareNextRun"]["Parameters"]["run_number.$"] == "States.MathAdd($.loop.run_number, 1)"
+    assert states["PrepareHandOff"]["Parameters"]["run_number.$"] == "$.loop.run_number"
+    assert states["PrepareHandOff"]["Parameters"]["resume_run_id.$"] == "$.run.id"
+    (already_exists, *_) = task["Retry"]
+    assert already_exists == {"ErrorEquals": ["StepFunctions.ExecutionAlreadyExistsException"], "MaxAttempts": 0}
+    assert task["Catch"][0]["ErrorEquals"] == ["StepFunctions.ExecutionAlreadyExistsException"]
+    assert task["Catch"][0]["Next"] == "NextExecutionStarted"
 
 
-def test_rendered_definition_carries_workflow_name_and_poll_interval(definition: dict[str, Any]) -> None:
+def test_rendered_definition_carries_workflow_name_and_settings(definition: dict[str, Any]) -> None:
     states = definition["States"]
+    config = states["ApplyDefaults"]["Parameters"]["config"]
 
     assert states["StartWorkflowRun"]["Parameters"]["Name"] == WORKFLOW
     assert states["GetWorkflowRun"]["Parameters"]["Name"] == WORKFLOW
-    assert states["ApplyDefaults"]["Parameters"]["poll_interval_seconds.$"] == "States.MathAdd(60, 0)"
+    assert config["poll_interval_seconds.$"] == "States.MathAdd(60, 0)"
+    assert config["max_polls_per_execution.$"] == "States.MathAdd(1800, 0)"
+    assert config["max_runs.$"] == "States.MathAdd(0, 0)"
+    assert config["adopt_run_in_flight.$"] == "States.MathAdd(1, 0)"
+    assert config["tolerated"] == {
+        "failed.$": "States.MathAdd(0, 0)",
+        "timed_out.$": "States.MathAdd(0, 0)",
+        "stopped.$": "States.MathAdd(0, 0)",
+        "errored.$": "States.MathAdd(0, 0)",
+    }
 
 
-@pytest.mark.parametrize("task", ["StartWorkflowRun", "GetWorkflowRun", "FindFailedNodes"])
+@pytest.mark.parametrize("task", ["StartWorkflowRun", "GetWorkflowRun", "FindFailedNodes", "FindRunInFlight"])
 def test_glue_calls_retry_throttling_and_internal_errors_with_backoff(definition: dict[str, Any], task: str) -> None:
     (retrier,) = definition["States"][task]["Retry"]
 

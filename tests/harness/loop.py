@@ -48,12 +48,14 @@ def executions(sfn: Any, state_machine_arn: str, ignore: Collection[str] = ()) -
 def has_ended(chain: list[Execution]) -> bool:
     """Whether a chain of executions (oldest first) can grow no more.
 
-    A clean execution starts its successor before it succeeds, and a new execution is listed
-    (briefly with no status) before it runs: the chain has ended when every execution has a
-    final status and the newest did not succeed.
+    An execution starts its successor before it succeeds (its output then names it), and a new
+    execution is listed (briefly with no status) before it runs: the chain has ended when every
+    execution has a final status and the newest started no successor.
     """
     final = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
-    return bool(chain) and all(execution.status in final for execution in chain) and chain[-1].status != "SUCCEEDED"
+    if not chain or any(execution.status not in final for execution in chain):
+        return False
+    return "next" not in (chain[-1].output or {})
 
 
 def wait_until_stopped(
