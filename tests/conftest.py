@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from harness.asl import with_config
 from harness.emulator import ACCOUNT_ID, REGION, AwsEmulator
 from harness.glue_simulator import GlueRunSimulator
 from harness.plans import rendered_definition
@@ -88,14 +89,27 @@ def glue(emulator: AwsEmulator, monkeypatch: pytest.MonkeyPatch) -> GlueRunSimul
 
 
 @pytest.fixture
-def loop_machine(sfn: Any, plan: Callable[[str], dict[str, Any]], glue: GlueRunSimulator) -> Iterator[str]:
-    """ARN of a fresh state machine running the definition Terraform renders (1 s polls)."""
-    definition = rendered_definition(plan("fast_poll"))
-    arn: str = sfn.create_state_machine(
-        name=f"loop-{uuid.uuid4().hex[:12]}",
-        definition=json.dumps(definition),
-        roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/loop",
-    )["stateMachineArn"]
-    yield arn
-    for execution in sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
-        sfn.stop_execution(executionArn=execution["executionArn"])
+def make_loop(sfn: Any, plan: Callable[[str], dict[str, Any]], glue: GlueRunSimulator) -> Iterator[Callable[..., str]]:
+    """Creates state machines running the definition Terraform renders (1 s polls), with
+    settings changed as asked (see harness.asl.with_config); stops what they leave running."""
+    created: list[str] = []
+
+    def make(**settings: int) -> str:
+        definition = with_config(rendered_definition(plan("fast_poll")), **settings)
+        arn: str = sfn.create_state_machine(
+            name=f"loop-{uuid.uuid4().hex[:12]}",
+            definition=json.dumps(definition),
+            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/loop",
+        )["stateMachineArn"]
+        created.append(arn)
+        return arn
+
+    yield make
+    for arn in created:
+        for execution in sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
+            sfn.stop_execution(executionArn=execution["executionArn"])
+
+
+@pytest.fixture
+def loop_machine(make_loop: Callable[..., str]) -> str:
+    return make_loop()

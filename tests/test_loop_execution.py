@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -125,15 +126,27 @@ def test_transient_glue_errors_are_retried_and_the_loop_goes_on(
     assert len(retried) == len(faults)
 
 
-@pytest.mark.parametrize("fault", ["EntityNotFoundException", "ConcurrentRunsExceededException"])
-def test_run_that_cannot_start_stops_the_loop_with_the_glue_error(
-    sfn: Any, loop_machine: str, glue: GlueRunSimulator, fault: str
-) -> None:
-    glue.fail_next("StartWorkflowRun", fault)
+def test_missing_workflow_stops_the_loop_saying_so(sfn: Any, loop_machine: str, glue: GlueRunSimulator) -> None:
+    glue.fail_next("StartWorkflowRun", "EntityNotFoundException")
     start(sfn, loop_machine)
 
     (only,) = wait_until_stopped(sfn, loop_machine)
 
-    assert (only.status, only.error) == ("FAILED", "GlueWorkflowRunNotStarted")
-    assert only.cause.startswith(f"Glue workflow {WORKFLOW}: StartWorkflowRun failed with Glue.{fault}")
+    assert (only.status, only.error) == ("FAILED", "GlueWorkflowNotFound")
+    assert only.cause.startswith(f"Glue workflow {WORKFLOW} does not exist")
     assert glue.runs_of(WORKFLOW) == []
+
+
+def test_concurrency_limit_without_adoption_stops_the_loop_with_the_glue_error(
+    sfn: Any, make_loop: Callable[..., str], glue: GlueRunSimulator
+) -> None:
+    loop = make_loop(adopt_run_in_flight=0)
+    glue.fail_next("StartWorkflowRun", "ConcurrentRunsExceededException")
+    start(sfn, loop)
+
+    (only,) = wait_until_stopped(sfn, loop)
+
+    assert (only.status, only.error) == ("FAILED", "GlueWorkflowRunNotStarted")
+    assert only.cause.startswith(
+        f"Glue workflow {WORKFLOW}: StartWorkflowRun failed with Glue.ConcurrentRunsExceededException"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 TERMINAL_TYPES = {"Succeed", "Fail"}
@@ -61,3 +62,17 @@ def _reachable_from(edges: dict[str, set[str]], start: str) -> set[str]:
             seen.add(name)
             frontier.extend(edges[name])
     return seen
+
+
+def with_config(definition: dict[str, Any], **values: int) -> dict[str, Any]:
+    """A copy of the definition with settings that Terraform renders into ApplyDefaults replaced,
+    e.g. ``with_config(d, max_runs=2, tolerated_failed=1)``."""
+    changed = copy.deepcopy(definition)
+    config = changed["States"]["ApplyDefaults"]["Parameters"]["config"]
+    for key, value in values.items():
+        target = config["tolerated"] if key.startswith("tolerated_") else config
+        field = key.removeprefix("tolerated_") + ".$"
+        if field not in target:
+            raise KeyError(f"{key} is not a setting of the definition")
+        target[field] = f"States.MathAdd({value}, 0)"
+    return changed

@@ -1,0 +1,191 @@
+"""A loop that never breaks: history budget, idempotent handoff, adoption, stop policy, max runs, cooldown."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import hcl2
+import pytest
+from moto.core.exceptions import JsonRESTError
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+from conftest import WORKFLOW
+from harness.emulator import AwsEmulator
+from harness.glue_simulator import CLEAN, GlueRunSimulator, RunOutcome
+from harness.loop import history_events, wait_until_stopped
+from harness.terraform import REPO_ROOT
+
+MakeLoop = Callable[..., str]
+
+
+def start(sfn: Any, arn: str, **execution_input: Any) -> None:
+    sfn.start_execution(stateMachineArn=arn, input=json.dumps(execution_input))
+
+
+def module_locals() -> dict[str, Any]:
+    return {key: value for block in hcl2.load((REPO_ROOT / "main.tf").open())["locals"] for key, value in block.items()}
+
+
+def test_events_per_poll_are_what_the_history_budget_assumes(
+    sfn: Any, loop_machine: str, glue: GlueRunSimulator
+) -> None:
+    glue.script(WORKFLOW, RunOutcome(failed=1, running_polls=1), RunOutcome(failed=1, running_polls=4))
+    start(sfn, loop_machine)
+    (short,) = wait_until_stopped(sfn, loop_machine)
+    start(sfn, loop_machine)
+    (long,) = wait_until_stopped(sfn, loop_machine, ignore={short.arn})
+
+    per_poll = (len(history_events(sfn, long.arn)) - len(history_events(sfn, short.arn))) / 3
+
+    assert per_poll == module_locals()["history_events_per_poll"] == 11
+    assert len(history_events(sfn, long.arn)) < module_locals()["history_event_reserve"]
+
+
+def test_run_longer_than_the_budget_is_handed_over_to_fresh_executions_polling_the_same_run(
+    sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator
+) -> None:
+    loop = make_loop(max_polls_per_execution=2)
+    glue.script(WORKFLOW, RunOutcome(failed=1, running_polls=7))
+    start(sfn, loop)
+
+    chain = wait_until_stopped(sfn, loop)
+
+    (run,) = glue.runs_of(WORKFLOW)
+    assert run.polls == 8
+    assert [execution.status for execution in chain] == ["SUCCEEDED"] * 3 + ["FAILED"]
+    assert [execution.input.get("resume_run_id") for execution in chain[1:]] == [run.run_id] * 3
+    assert {execution.input.get("run_number", 1) for execution in chain} == {1}
+    chain_id = chain[1].input["chain_id"]
+    assert [execution.name for execution in chain[1:]] == [f"{chain_id}-{n}" for n in (2, 3, 4)]
+    polls_per_execution = [
+        sum(1 for event in history_events(sfn, execution.arn) if event["type"] == "WaitStateEntered")
+        for execution in chain
+    ]
+    assert polls_per_execution == [2, 2, 2, 2]
+
+
+@pytest.fixture
+def start_execution_times_out_once(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The first StartExecution a state machine makes starts the execution, then fails as a timeout would."""
+    original = StepFunctionsParserBackend.start_execution
+    failed: list[str] = []
+
+    def start_execution(backend: StepFunctionsParserBackend, arn: str, name: str | None, *args: Any) -> Any:
+        execution = original(backend, arn, name, *args)
+        if name and "-" in name and not failed:
+            failed.append(name)
+            error = JsonRESTError("ServiceUnavailable", "Simulated timeout after the execution started")
+            error.code = 503
+            raise error
+        return execution
+
+    monkeypatch.setattr(StepFunctionsParserBackend, "start_execution", start_execution)
+    yield failed
+
+
+def test_retried_start_of_the_successor_never_forks_the_loop(
+    sfn: Any, loop_machine: str, glue: GlueRunSimulator, start_execution_times_out_once: list[str]
+) -> None:
+    glue.script(WORKFLOW, CLEAN, RunOutcome(failed=1, running_polls=2))
+    start(sfn, loop_machine)
+
+    first, second = wait_until_stopped(sfn, loop_machine)
+
+    assert start_execution_times_out_once == [second.name]
+    assert (first.status, second.status) == ("SUCCEEDED", "FAILED")
+    assert len(glue.runs_of(WORKFLOW)) == 2
+    retries = [event for event in history_events(sfn, first.arn) if event["type"] == "TaskFailed"]
+    assert len(retries) == 1
+
+
+def test_run_started_by_hand_is_adopted_instead_of_stopping_the_loop(
+    emulator: AwsEmulator, sfn: Any, loop_machine: str, glue: GlueRunSimulator
+) -> None:
+    glue.script(WORKFLOW, RunOutcome(failed=1, running_polls=2))
+    by_hand = emulator.client("glue").start_workflow_run(Name=WORKFLOW)["RunId"]
+    glue.fail_next("StartWorkflowRun", "ConcurrentRunsExceededException")
+    start(sfn, loop_machine)
+
+    (only,) = wait_until_stopped(sfn, loop_machine)
+
+    assert [run.run_id for run in glue.runs_of(WORKFLOW)] == [by_hand]
+    assert only.error == "GlueWorkflowActionsFailed"
+    assert f"run {by_hand} " in only.cause
+
+
+def test_run_that_disappears_stops_the_loop_saying_so(sfn: Any, loop_machine: str, glue: GlueRunSimulator) -> None:
+    glue.script(WORKFLOW, RunOutcome(running_polls=5))
+    glue.fail_next("GetWorkflowRun", "EntityNotFoundException")
+    start(sfn, loop_machine)
+
+    (only,) = wait_until_stopped(sfn, loop_machine)
+
+    assert only.error == "GlueWorkflowRunNotFound"
+    assert f"run {glue.runs_of(WORKFLOW)[0].run_id} can no longer be read" in only.cause
+
+
+def test_max_runs_ends_the_chain_after_that_many_clean_runs(
+    sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator
+) -> None:
+    loop = make_loop(max_runs=2)
+    glue.script(WORKFLOW, CLEAN, CLEAN, CLEAN)
+    start(sfn, loop)
+
+    chain = wait_until_stopped(sfn, loop)
+
+    assert [execution.status for execution in chain] == ["SUCCEEDED", "SUCCEEDED"]
+    assert len(glue.runs_of(WORKFLOW)) == 2
+    entered = [
+        event["stateEnteredEventDetails"]["name"]
+        for event in history_events(sfn, chain[-1].arn)
+        if event["type"].endswith("StateEntered")
+    ]
+    assert entered[-1] == "MaxRunsReached"
+
+
+def test_cooldown_waits_before_each_next_run_but_not_the_first(
+    sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator
+) -> None:
+    loop = make_loop(cooldown_seconds=1)
+    glue.script(WORKFLOW, CLEAN, RunOutcome(failed=1))
+    start(sfn, loop)
+
+    first, second = wait_until_stopped(sfn, loop)
+
+    def waited_states(arn: str) -> list[str]:
+        return [
+            event["stateEnteredEventDetails"]["name"]
+            for event in history_events(sfn, arn)
+            if event["type"] == "WaitStateEntered"
+        ]
+
+    assert waited_states(first.arn) == ["WaitForRun"]
+    assert waited_states(second.arn) == ["Cooldown", "WaitForRun"]
+
+
+def test_tolerated_failures_count_as_clean_until_there_are_more(
+    sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator
+) -> None:
+    loop = make_loop(tolerated_failed=1)
+    glue.script(WORKFLOW, RunOutcome(failed=1), RunOutcome(failed=2))
+    start(sfn, loop)
+
+    first, second = wait_until_stopped(sfn, loop)
+
+    assert first.status == "SUCCEEDED"
+    assert second.error == "GlueWorkflowActionsFailed"
+
+
+def test_outcome_the_policy_ignores_does_not_stop_the_loop(
+    sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator
+) -> None:
+    loop = make_loop(tolerated_stopped=2147483647)
+    glue.script(WORKFLOW, RunOutcome(stopped=3), RunOutcome(timed_out=1))
+    start(sfn, loop)
+
+    first, second = wait_until_stopped(sfn, loop)
+
+    assert first.status == "SUCCEEDED"
+    assert second.error == "GlueWorkflowActionsTimedOut"
