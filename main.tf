@@ -14,6 +14,12 @@ locals {
     kind => var.stop_policy["stop_on_${kind}_actions"] ? var.stop_policy.tolerated_actions : local.never
   }
 
+  pause_parameter_name = var.create && var.create_pause_parameter ? coalesce(var.pause_parameter_name, "/glue-workflow-loop/${var.name}/paused") : ""
+  notify               = var.create && (var.create_sns_topic || var.sns_topic_arn != "")
+  create_sns_kms_key   = var.create && var.create_sns_topic && var.sns_topic_kms_key_arn == ""
+  sns_topic_arn        = var.create_sns_topic ? one(aws_sns_topic.this[*].arn) : var.sns_topic_arn
+  sns_kms_key_arn      = local.create_sns_kms_key ? one(aws_kms_key.sns[*].arn) : var.sns_topic_kms_key_arn
+
   glue_workflow_name = var.create_sample_workflow ? one(module.sample_workflow[*].workflow_name) : var.glue_workflow_name
 
   create_role      = var.create && var.create_role
@@ -59,6 +65,8 @@ resource "aws_sfn_state_machine" "this" {
     tolerated_timed_out_actions = local.tolerated.timed_out
     tolerated_stopped_actions   = local.tolerated.stopped
     tolerated_errored_actions   = local.tolerated.errored
+    pause_parameter_name        = local.pause_parameter_name
+    sns_topic_arn               = local.notify ? local.sns_topic_arn : ""
   })
 
   dynamic "logging_configuration" {
@@ -168,6 +176,33 @@ data "aws_iam_policy_document" "loop" {
     actions   = ["states:StartExecution"]
     resources = [local.state_machine_arn]
   }
+
+  dynamic "statement" {
+    for_each = local.pause_parameter_name != "" ? [1] : []
+    content {
+      sid       = "ReadPauseFlag"
+      actions   = ["ssm:GetParameter"]
+      resources = [aws_ssm_parameter.pause[0].arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.notify ? [1] : []
+    content {
+      sid       = "AnnounceStops"
+      actions   = ["sns:Publish"]
+      resources = [local.sns_topic_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.notify && local.sns_kms_key_arn != "" ? [1] : []
+    content {
+      sid       = "UseTheTopicKey"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources = [local.sns_kms_key_arn]
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "loop" {
@@ -223,4 +258,117 @@ resource "aws_iam_role_policy" "observability" {
   name   = "logs-and-traces"
   role   = aws_iam_role.this[0].id
   policy = data.aws_iam_policy_document.observability[0].json
+}
+
+################################################################################
+# Pause flag
+################################################################################
+
+resource "aws_ssm_parameter" "pause" {
+  #checkov:skip=CKV2_AWS_34:A pause flag holds no secret; encrypting it would only add a KMS grant to every reader.
+  count = local.pause_parameter_name != "" ? 1 : 0
+
+  name        = local.pause_parameter_name
+  description = "Set to true to pause the ${var.name} loop after its run in flight; set back to false and start an execution to resume."
+  type        = "String"
+  value       = "false"
+
+  tags = var.tags
+
+  # Operators flip the value; Terraform only creates the parameter.
+  lifecycle {
+    ignore_changes = [value]
+  }
+}
+
+################################################################################
+# Notifications
+################################################################################
+
+data "aws_caller_identity" "current" {
+  count = local.create_sns_kms_key ? 1 : 0
+}
+
+data "aws_partition" "current" {
+  count = local.create_sns_kms_key ? 1 : 0
+}
+
+data "aws_iam_policy_document" "sns_kms_key" {
+  count = local.create_sns_kms_key ? 1 : 0
+
+  statement {
+    sid       = "AccountAdministersTheKey"
+    actions   = ["kms:*"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current[0].partition}:iam::${data.aws_caller_identity.current[0].account_id}:root"]
+    }
+  }
+
+  statement {
+    sid       = "CloudWatchAlarmsPublish"
+    actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_kms_key" "sns" {
+  count = local.create_sns_kms_key ? 1 : 0
+
+  description         = "Encrypts the ${var.name} loop's SNS topic."
+  enable_key_rotation = true
+  policy              = data.aws_iam_policy_document.sns_kms_key[0].json
+
+  tags = merge(var.tags, var.sns_topic_tags)
+}
+
+resource "aws_sns_topic" "this" {
+  count = var.create && var.create_sns_topic ? 1 : 0
+
+  name              = var.name
+  kms_master_key_id = local.sns_kms_key_arn
+
+  tags = merge(var.tags, var.sns_topic_tags)
+}
+
+resource "aws_cloudwatch_metric_alarm" "executions_failed" {
+  count = var.create && var.create_alarm ? 1 : 0
+
+  alarm_name          = "${var.name}-executions-failed"
+  alarm_description   = "An execution of the ${var.name} loop failed, timed out or was aborted: the loop has stopped."
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  evaluation_periods  = 1
+  threshold           = 1
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.notify ? [local.sns_topic_arn] : []
+
+  metric_query {
+    id          = "stopped"
+    expression  = "failed + timed_out + aborted"
+    label       = "Executions that stopped the loop"
+    return_data = true
+  }
+
+  dynamic "metric_query" {
+    for_each = { failed = "ExecutionsFailed", timed_out = "ExecutionsTimedOut", aborted = "ExecutionsAborted" }
+    content {
+      id = metric_query.key
+      metric {
+        namespace   = "AWS/States"
+        metric_name = metric_query.value
+        period      = 300
+        stat        = "Sum"
+        dimensions = {
+          StateMachineArn = local.state_machine_arn
+        }
+      }
+    }
+  }
+
+  tags = var.tags
 }

@@ -52,3 +52,28 @@ output "sample_workflow" {
   description = "The sample workflow's names (workflow, bucket, catalog database, crawlers, jobs, triggers, Glue role), null unless create_sample_workflow is true."
   value       = one(module.sample_workflow[*])
 }
+
+output "pause_parameter_name" {
+  description = "SSM parameter that pauses the loop after its run in flight (null when not created)."
+  value       = one(aws_ssm_parameter.pause[*].name)
+}
+
+output "pause_loop_command" {
+  description = "AWS CLI command that pauses the loop: it ends Succeeded (reason \"paused\") after the run in flight."
+  value       = one([for parameter in aws_ssm_parameter.pause : "aws ssm put-parameter --name ${parameter.name} --value true --overwrite"])
+}
+
+output "resume_loop_command" {
+  description = "AWS CLI commands that resume a paused loop as a new chain."
+  value       = one([for parameter in aws_ssm_parameter.pause : "aws ssm put-parameter --name ${parameter.name} --value false --overwrite && ${local.start_loop_command}"])
+}
+
+output "sns_topic_arn" {
+  description = "SNS topic told when the loop stops (created or passed in), null without one."
+  value       = local.notify ? local.sns_topic_arn : null
+}
+
+output "cloudwatch_metric_alarm_arn" {
+  description = "ARN of the alarm on failed, timed-out and aborted executions, null without one."
+  value       = one(aws_cloudwatch_metric_alarm.executions_failed[*].arn)
+}

@@ -122,6 +122,25 @@ variable "adopt_run_in_flight" {
   nullable    = false
 }
 
+variable "create_pause_parameter" {
+  description = "Whether to create the SSM parameter the loop reads before each run: set it to \"true\" and the loop ends (Succeeded, reason \"paused\") once the run in flight has finished."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "pause_parameter_name" {
+  description = "Name of the pause parameter. Defaults to /glue-workflow-loop/<name>/paused."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.pause_parameter_name == "" || can(regex("^/[A-Za-z0-9_./-]{1,1010}$", var.pause_parameter_name))
+    error_message = "pause_parameter_name must be empty or a fully qualified SSM parameter name starting with '/'."
+  }
+}
+
 variable "state_machine_tags" {
   description = "Tags for the state machine only, merged over tags."
   type        = map(string)
@@ -275,6 +294,55 @@ variable "tracing_enabled" {
   description = "Whether to send AWS X-Ray traces of every execution."
   type        = bool
   default     = true
+  nullable    = false
+}
+
+################################################################################
+# Notifications
+################################################################################
+
+variable "create_sns_topic" {
+  description = "Whether to create an SNS topic (KMS-encrypted) that is told when the loop stops: workflow, run id, counts, failed nodes and a console link."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "sns_topic_arn" {
+  description = "ARN of an existing SNS topic to tell instead, used when create_sns_topic is false. Encrypted topics need their key to let the state machine's role (and CloudWatch, for the alarm) use it."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.sns_topic_arn == "" || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.sns_topic_arn))
+    error_message = "sns_topic_arn must be empty or an SNS topic ARN."
+  }
+}
+
+variable "sns_topic_kms_key_arn" {
+  description = "ARN of the KMS key to encrypt the created topic with. Empty creates a key that the state machine's role and CloudWatch alarms may use."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.sns_topic_kms_key_arn == "" || can(regex("^arn:aws[a-z-]*:kms:", var.sns_topic_kms_key_arn))
+    error_message = "sns_topic_kms_key_arn must be empty or a KMS key ARN."
+  }
+}
+
+variable "sns_topic_tags" {
+  description = "Tags for the SNS topic and its KMS key only, merged over tags."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+variable "create_alarm" {
+  description = "Whether to create a CloudWatch alarm on the state machine's failed, timed-out and aborted executions, notifying the SNS topic if there is one."
+  type        = bool
+  default     = false
   nullable    = false
 }
 

@@ -33,6 +33,15 @@ PLAN_CONFIGS: dict[str, dict[str, Any]] = {
     },
     "disabled": {"name": "nightly-sales-loop", "glue_workflow_name": WORKFLOW, "create": False},
     "sample": {"name": "retail-sample", "create_sample_workflow": True},
+    "policy": {
+        "name": "nightly-sales-loop",
+        "glue_workflow_name": WORKFLOW,
+        "stop_policy": {"stop_on_failed_actions": False, "tolerated_actions": 2},
+        "max_runs": 5,
+        "cooldown_seconds": 30,
+        "max_polls_per_execution": 10,
+        "adopt_run_in_flight": False,
+    },
 }
 
 
@@ -88,16 +97,29 @@ def glue(emulator: AwsEmulator, monkeypatch: pytest.MonkeyPatch) -> GlueRunSimul
     return simulator
 
 
+def pause_parameter_of(state_machine_arn: str) -> str:
+    """The pause flag of a state machine made by make_loop."""
+    return f"/test/{state_machine_arn.rsplit(':', 1)[1]}/paused"
+
+
 @pytest.fixture
-def make_loop(sfn: Any, plan: Callable[[str], dict[str, Any]], glue: GlueRunSimulator) -> Iterator[Callable[..., str]]:
-    """Creates state machines running the definition Terraform renders (1 s polls), with
-    settings changed as asked (see harness.asl.with_config); stops what they leave running."""
+def make_loop(
+    emulator: AwsEmulator, sfn: Any, plan: Callable[[str], dict[str, Any]], glue: GlueRunSimulator
+) -> Iterator[Callable[..., str]]:
+    """Creates state machines running the definition Terraform renders (1 s polls), each with
+    its own pause flag (set to false) and settings changed as asked (harness.asl.with_config);
+    stops what they leave running."""
     created: list[str] = []
 
-    def make(**settings: int) -> str:
-        definition = with_config(rendered_definition(plan("fast_poll")), **settings)
+    def make(**settings: int | str) -> str:
+        name = f"loop-{uuid.uuid4().hex[:12]}"
+        pause_parameter = f"/test/{name}/paused"
+        emulator.client("ssm").put_parameter(Name=pause_parameter, Value="false", Type="String")
+        definition = with_config(
+            rendered_definition(plan("fast_poll")), **{"pause_parameter": pause_parameter, **settings}
+        )
         arn: str = sfn.create_state_machine(
-            name=f"loop-{uuid.uuid4().hex[:12]}",
+            name=name,
             definition=json.dumps(definition),
             roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/loop",
         )["stateMachineArn"]

@@ -57,8 +57,12 @@ def test_every_choice_has_a_default(definition: dict[str, Any]) -> None:
 def test_loop_edges_are_as_designed(definition: dict[str, Any]) -> None:
     edges = asl.transitions(definition)
 
-    assert edges["ResumeOrStart"] == {"ResumeRun", "Cooldown", "StartWorkflowRun"}
+    assert edges["ResumeOrStart"] == {"ResumeRun", "ReadPauseFlag", "CooldownNeeded"}
     assert edges["ResumeRun"] == {"WaitForRun"}
+    assert edges["ReadPauseFlag"] == {"IsPaused", "CooldownNeeded"}
+    assert edges["IsPaused"] == {"Paused", "CooldownNeeded"}
+    assert edges["Paused"] == {"LoopPaused"}
+    assert edges["CooldownNeeded"] == {"Cooldown", "StartWorkflowRun"}
     assert edges["Cooldown"] == {"StartWorkflowRun"}
     assert edges["StartWorkflowRun"] == {"WaitForRun", "ShouldAdoptRunInFlight", "WorkflowNotFound", "RunNotStarted"}
     assert edges["ShouldAdoptRunInFlight"] == {"FindRunInFlight", "RunNotStarted"}
@@ -74,19 +78,22 @@ def test_loop_edges_are_as_designed(definition: dict[str, Any]) -> None:
     }
     assert edges["CountPoll"] == {"WaitForRun"}
     assert {state: edges[state] for state in BAD_RUN_STATES} == {
-        state: {"FindFailedNodes"} if state.startswith("Actions") else {"StopLoop"} for state in BAD_RUN_STATES
+        state: {"FindFailedNodes"} if state.startswith("Actions") else {"DescribeRunVerdict"}
+        for state in BAD_RUN_STATES
     }
-    assert edges["FindFailedNodes"] == {"StopLoop", "FailedNodesUnknown"}
+    assert edges["FindFailedNodes"] == {"DescribeRunVerdict", "FailedNodesUnknown"}
+    stops = {"DescribeRunVerdict", "RunNotStarted", "WorkflowNotFound", "RunNotFound"}
+    assert {state: edges[state] for state in stops} == {state: {"ShouldNotify"} for state in stops}
+    assert edges["ShouldNotify"] == {"Notify", "StopLoop"}
+    assert edges["Notify"] == {"StopLoop"}
     assert edges["PrepareNextRun"] == edges["PrepareHandOff"] == {"StartNextExecution"}
     assert edges["StartNextExecution"] == {"NextExecutionStarted"}
     terminal = {name: state["Type"] for name, state in definition["States"].items() if not edges[name]}
     assert terminal == {
         "NextExecutionStarted": "Succeed",
         "MaxRunsReached": "Succeed",
+        "LoopPaused": "Succeed",
         "StopLoop": "Fail",
-        "RunNotStarted": "Fail",
-        "WorkflowNotFound": "Fail",
-        "RunNotFound": "Fail",
     }
 
 
@@ -95,7 +102,8 @@ def test_bad_runs_stop_with_stable_error_names(definition: dict[str, Any]) -> No
 
     assert {name: states[name]["Result"]["error"] for name in BAD_RUN_STATES} == BAD_RUN_STATES
     assert all(states[name]["ResultPath"] == "$.verdict" for name in BAD_RUN_STATES)
-    assert states["StopLoop"]["ErrorPath"] == "$.verdict.error"
+    assert states["DescribeRunVerdict"]["Parameters"]["error.$"] == "$.verdict.error"
+    assert (states["StopLoop"]["ErrorPath"], states["StopLoop"]["CausePath"]) == ("$.stop.error", "$.stop.cause")
 
 
 def test_successor_is_a_deterministically_named_execution_of_the_same_state_machine(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from moto.core.exceptions import JsonRESTError
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-from conftest import WORKFLOW
+from conftest import WORKFLOW, pause_parameter_of
 from harness.emulator import AwsEmulator
 from harness.glue_simulator import CLEAN, GlueRunSimulator, RunOutcome
 from harness.loop import history_events, wait_until_stopped
@@ -189,3 +190,63 @@ def test_outcome_the_policy_ignores_does_not_stop_the_loop(
 
     assert first.status == "SUCCEEDED"
     assert second.error == "GlueWorkflowActionsTimedOut"
+
+
+def test_pause_lets_the_run_in_flight_finish_then_ends_the_loop_and_resume_starts_a_new_chain(
+    emulator: AwsEmulator, sfn: Any, loop_machine: str, glue: GlueRunSimulator
+) -> None:
+    ssm = emulator.client("ssm")
+    glue.script(WORKFLOW, RunOutcome(running_polls=3), RunOutcome(failed=1))
+    start(sfn, loop_machine)
+    while not glue.runs_of(WORKFLOW) or glue.runs_of(WORKFLOW)[0].polls < 1:
+        time.sleep(0.1)
+    ssm.put_parameter(Name=pause_parameter_of(loop_machine), Value="true", Overwrite=True)
+
+    paused = wait_until_stopped(sfn, loop_machine)
+
+    assert [execution.status for execution in paused] == ["SUCCEEDED", "SUCCEEDED"]
+    assert paused[-1].output is not None and paused[-1].output["stop_reason"] == "paused"
+    assert len(glue.runs_of(WORKFLOW)) == 1
+    assert glue.runs_of(WORKFLOW)[0].polls == 4, "the run in flight was polled to its end"
+
+    ssm.put_parameter(Name=pause_parameter_of(loop_machine), Value="false", Overwrite=True)
+    start(sfn, loop_machine)
+    (resumed,) = wait_until_stopped(sfn, loop_machine, ignore={execution.arn for execution in paused})
+
+    assert resumed.error == "GlueWorkflowActionsFailed"
+    assert len(glue.runs_of(WORKFLOW)) == 2
+
+
+def test_stop_is_announced_on_the_topic_with_run_counts_nodes_and_link(
+    emulator: AwsEmulator, sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator
+) -> None:
+    sns, sqs = emulator.client("sns"), emulator.client("sqs")
+    topic = sns.create_topic(Name="loop-stops")["TopicArn"]
+    queue = sqs.create_queue(QueueName="loop-stops")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    loop = make_loop(sns_topic_arn=topic)
+    glue.script(WORKFLOW, RunOutcome(failed=1))
+    start(sfn, loop)
+
+    (only,) = wait_until_stopped(sfn, loop)
+
+    (message,) = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=5)["Messages"]
+    notice = json.loads(message["Body"])
+    run = glue.runs_of(WORKFLOW)[0]
+    assert notice["error"] == only.error == "GlueWorkflowActionsFailed"
+    assert notice["cause"] == only.cause
+    assert (notice["workflow"], notice["run_id"], notice["failed_nodes"]) == (WORKFLOW, run.run_id, ["action-0"])
+    assert notice["statistics"]["FailedActions"] == 1
+    assert notice["execution"] == only.arn
+    assert notice["console_url"].startswith("https://us-east-1.console.aws.amazon.com/states/")
+
+
+def test_stop_stands_when_the_notice_cannot_be_sent(sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator) -> None:
+    loop = make_loop(sns_topic_arn="arn:aws:sns:us-east-1:123456789012:no-such-topic")
+    glue.script(WORKFLOW, RunOutcome(timed_out=1))
+    start(sfn, loop)
+
+    (only,) = wait_until_stopped(sfn, loop)
+
+    assert only.error == "GlueWorkflowActionsTimedOut"

@@ -94,6 +94,10 @@ REFUSALS = {
             "cloudwatch_log_group_arn": "arn:aws:logs:us-east-1:123456789012:log-group:x:*",
             "cloudwatch_log_group_retention_in_days": 42,
             "cloudwatch_log_group_kms_key_id": "alias/logs",
+            "max_polls_per_execution": 1801,
+            "max_runs": -1,
+            "cooldown_seconds": 90000,
+            "stop_policy": {"tolerated_actions": -1},
         },
         [
             "name must be 1-64 characters",
@@ -106,6 +110,10 @@ REFUSALS = {
             "cloudwatch_log_group_arn must be empty or a log group ARN without a trailing ':*'",
             "cloudwatch_log_group_retention_in_days must be one of the values CloudWatch Logs accepts",
             "cloudwatch_log_group_kms_key_id must be empty or a KMS key ARN",
+            "max_polls_per_execution must be a whole number from 0 (derived) to 1800",
+            "max_runs must be a whole number of 0 (forever) or more",
+            "cooldown_seconds must be a whole number from 0 to 86400",
+            "stop_policy.tolerated_actions must be a whole number of 0 or more",
         ],
     ),
     "second-bad-value": (
@@ -173,3 +181,25 @@ def test_sample_jobs_are_python_shell_jobs_of_the_shipped_script(plan: Plan) -> 
         (command,) = job["command"]
         assert (command["name"], command["python_version"]) == ("pythonshell", "3.9")
         assert job["timeout"] == 10
+
+
+def test_loop_settings_are_rendered_into_the_definition(plan: Plan) -> None:
+    policy = plan("policy")
+    machine = planned_resources(policy)["aws_sfn_state_machine.this[0]"]
+    config = json.loads(machine["definition"])["States"]["ApplyDefaults"]["Parameters"]["config"]
+
+    assert config["max_polls_per_execution.$"] == "States.MathAdd(10, 0)"
+    assert config["max_runs.$"] == "States.MathAdd(5, 0)"
+    assert config["cooldown_seconds.$"] == "States.MathAdd(30, 0)"
+    assert config["adopt_run_in_flight.$"] == "States.MathAdd(0, 0)"
+    assert config["tolerated"] == {
+        "failed.$": "States.MathAdd(2147483647, 0)",
+        "timed_out.$": "States.MathAdd(2, 0)",
+        "stopped.$": "States.MathAdd(2, 0)",
+        "errored.$": "States.MathAdd(2, 0)",
+    }
+    assert policy["planned_values"]["outputs"]["max_polls_per_execution"]["value"] == 10
+
+
+def test_history_budget_is_derived_by_default(plan: Plan) -> None:
+    assert plan("default")["planned_values"]["outputs"]["max_polls_per_execution"]["value"] == (20000 - 200) // 11

@@ -64,15 +64,18 @@ def _reachable_from(edges: dict[str, set[str]], start: str) -> set[str]:
     return seen
 
 
-def with_config(definition: dict[str, Any], **values: int) -> dict[str, Any]:
+def with_config(definition: dict[str, Any], **values: int | str) -> dict[str, Any]:
     """A copy of the definition with settings that Terraform renders into ApplyDefaults replaced,
-    e.g. ``with_config(d, max_runs=2, tolerated_failed=1)``."""
+    e.g. ``with_config(d, max_runs=2, tolerated_failed=1, sns_topic_arn="arn:...")``."""
     changed = copy.deepcopy(definition)
     config = changed["States"]["ApplyDefaults"]["Parameters"]["config"]
     for key, value in values.items():
         target = config["tolerated"] if key.startswith("tolerated_") else config
-        field = key.removeprefix("tolerated_") + ".$"
-        if field not in target:
-            raise KeyError(f"{key} is not a setting of the definition")
-        target[field] = f"States.MathAdd({value}, 0)"
+        field = key.removeprefix("tolerated_")
+        if isinstance(value, str) and field in target:
+            target[field] = value
+        elif isinstance(value, int) and f"{field}.$" in target:
+            target[f"{field}.$"] = f"States.MathAdd({value}, 0)"
+        else:
+            raise KeyError(f"{key}={value!r} is not a setting of the definition")
     return changed

@@ -126,6 +126,7 @@ def install() -> None:
     StateTaskService._normalise_response = _aws_shaped_response  # type: ignore[method-assign]
     StepFunctionsParserBackend.start_execution = _named_start_execution  # type: ignore[method-assign]
     FakeBucket.get_permission = _bucket_permission_ignoring_conditional_statements  # type: ignore[method-assign]
-    # Gap: aws-sdk:glue errors are named "glue.X"; AWS names them "Glue.X" (PascalCase service).
-    state_task_service_aws_sdk._SERVICE_ERROR_NAMES["glue"] = "Glue"
+    # Gap: aws-sdk:glue and aws-sdk:ssm errors are named "glue.X" and "ssm.X"; AWS names them
+    # with the PascalCase service name, "Glue.X" and "Ssm.X".
+    state_task_service_aws_sdk._SERVICE_ERROR_NAMES.update(glue="Glue", ssm="Ssm")
     _installed = True
