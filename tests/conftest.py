@@ -33,6 +33,12 @@ PLAN_CONFIGS: dict[str, dict[str, Any]] = {
     },
     "disabled": {"name": "nightly-sales-loop", "glue_workflow_name": WORKFLOW, "create": False},
     "sample": {"name": "retail-sample", "create_sample_workflow": True},
+    "notify": {
+        "name": "nightly-sales-loop",
+        "glue_workflow_name": WORKFLOW,
+        "create_sns_topic": True,
+        "create_alarm": True,
+    },
     "policy": {
         "name": "nightly-sales-loop",
         "glue_workflow_name": WORKFLOW,

@@ -40,6 +40,14 @@ def test_example_applies_runs_two_clean_runs_stops_on_failure_and_destroys(
             f"arn:aws:glue:us-east-1:123456789012:workflow/{E2E_WORKFLOW}"
         )
         assert loop_policy["ContinueAsNewExecution"]["Resource"] == arn
+        assert loop_policy["ReadPauseFlag"]["Resource"] == (
+            "arn:aws:ssm:us-east-1:123456789012:parameter/glue-workflow-loop/e2e-loop/paused"
+        )
+        assert set(loop_policy["RunTheGlueWorkflow"]["Action"]) == {
+            "glue:StartWorkflowRun",
+            "glue:GetWorkflowRun",
+            "glue:GetWorkflow",
+        }
         assert outputs["cloudwatch_log_group_name"] == "/aws/vendedlogs/states/e2e-loop"
         assert arn in outputs["start_loop_command"]
 

@@ -22,6 +22,7 @@ def test_default_creates_state_machine_role_policies_and_log_group(plan: Plan) -
         "aws_iam_role_policy.loop[0]",
         "aws_iam_role_policy.observability[0]",
         "aws_cloudwatch_log_group.this[0]",
+        "aws_ssm_parameter.pause[0]",
     }
 
 
@@ -203,3 +204,29 @@ def test_loop_settings_are_rendered_into_the_definition(plan: Plan) -> None:
 
 def test_history_budget_is_derived_by_default(plan: Plan) -> None:
     assert plan("default")["planned_values"]["outputs"]["max_polls_per_execution"]["value"] == (20000 - 200) // 11
+
+
+def test_pause_flag_starts_false_and_only_the_loop_may_read_it(plan: Plan) -> None:
+    parameter = planned_resources(plan("default"))["aws_ssm_parameter.pause[0]"]
+
+    assert (parameter["name"], parameter["type"], parameter["value"]) == (
+        "/glue-workflow-loop/nightly-sales-loop/paused",
+        "String",
+        "false",
+    )
+
+
+def test_notifications_create_an_encrypted_topic_a_rotating_key_and_an_alarm_on_it(plan: Plan) -> None:
+    resources = planned_resources(plan("notify"))
+
+    assert resources["aws_kms_key.sns[0]"]["enable_key_rotation"] is True
+    key_policy = json.loads(resources["aws_kms_key.sns[0]"]["policy"])
+    assert {statement["Sid"] for statement in key_policy["Statement"]} == {
+        "AccountAdministersTheKey",
+        "CloudWatchAlarmsPublish",
+    }
+    assert resources["aws_sns_topic.this[0]"]["name"] == "nightly-sales-loop"
+    alarm = resources["aws_cloudwatch_metric_alarm.executions_failed[0]"]
+    metrics = {query["metric"][0]["metric_name"] for query in alarm["metric_query"] if query["metric"]}
+    assert metrics == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"}
+    assert (alarm["comparison_operator"], alarm["threshold"]) == ("GreaterThanOrEqualToThreshold", 1)

@@ -77,9 +77,29 @@ def test_clean_run_executes_both_crawlers_clean_aggregate_and_dashboard_then_con
     assert (first.status, second.status) == ("SUCCEEDED", "FAILED")
 
 
+@pytest.fixture(scope="module")
+def stop_notices(emulator: AwsEmulator, complete: dict[str, Any]) -> str:
+    """URL of a queue subscribed to the example's SNS topic."""
+    sqs = emulator.client("sqs")
+    queue = sqs.create_queue(QueueName="complete-stops")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    emulator.client("sns").subscribe(
+        TopicArn=complete["sns_topic_arn"],
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    return queue
+
+
 @pytest.mark.parametrize("clean_state", ["FAILED", "TIMEOUT"])
 def test_clean_failure_runs_error_handler_and_dashboard_and_stops_naming_clean(
-    complete: dict[str, Any], glue: GlueRunSimulator, sfn: Any, clean_state: str
+    emulator: AwsEmulator,
+    complete: dict[str, Any],
+    stop_notices: str,
+    glue: GlueRunSimulator,
+    sfn: Any,
+    clean_state: str,
 ) -> None:
     glue.script("retail-sample", RunOutcome(node_states={JOBS["clean_sales"]: clean_state}))
 
@@ -93,6 +113,9 @@ def test_clean_failure_runs_error_handler_and_dashboard_and_stops_naming_clean(
     assert only.error == expected_error
     assert only.cause.endswith(f"failed nodes: [{JOBS['clean_sales']}]")
     assert "4 of 5 actions succeeded" in only.cause
+    (message,) = emulator.client("sqs").receive_message(QueueUrl=stop_notices, WaitTimeSeconds=5)["Messages"]
+    emulator.client("sqs").delete_message(QueueUrl=stop_notices, ReceiptHandle=message["ReceiptHandle"])
+    assert json.loads(message["Body"])["failed_nodes"] == [JOBS["clean_sales"]]
 
 
 def test_crawler_failure_runs_nothing_downstream_of_the_all_crawled_trigger(

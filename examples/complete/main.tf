@@ -13,6 +13,9 @@ module "glue_loop" {
     bucket_force_destroy = true
   }
 
+  create_sns_topic = true
+  create_alarm     = true
+
   logging = {
     level                  = "ALL"
     include_execution_data = true

@@ -12,3 +12,18 @@ output "sample_workflow" {
   description = "Names of the sample workflow's resources."
   value       = module.glue_loop.sample_workflow
 }
+
+output "sns_topic_arn" {
+  description = "SNS topic told when the loop stops."
+  value       = module.glue_loop.sns_topic_arn
+}
+
+output "pause_loop_command" {
+  description = "AWS CLI command that pauses the loop after its run in flight."
+  value       = module.glue_loop.pause_loop_command
+}
+
+output "resume_loop_command" {
+  description = "AWS CLI commands that resume a paused loop."
+  value       = module.glue_loop.resume_loop_command
+}
