@@ -92,7 +92,7 @@ def table(chain: list[Execution], glue: GlueRunSimulator) -> str:
             (
                 str(number),
                 run.run_id[:14] + "…",
-                execution.name[:8],
+                "…" + execution.name[-13:],
                 str(statistics["SucceededActions"]),
                 str(unsuccessful),
                 verdict,
