@@ -1,11 +1,15 @@
 locals {
   # History budget: a poll of a running run costs these events (Wait, GetWorkflowRun task,
-  # Choice, counter Pass: 2 + 5 + 2 + 2, measured in the tests), and everything else an
-  # execution does fits in the reserve, retries included. AWS's hard quota is 25,000.
+  # Choice, counter Pass: 2 + 5 + 2 + 2), a run started in the execution costs the run's other
+  # events (both measured in the tests), and the reserve holds the rest, retries included.
+  # AWS's hard quota is 25,000 events.
   history_event_budget    = 20000
   history_events_per_poll = 11
+  history_events_per_run  = 27
   history_event_reserve   = 200
-  max_polls_per_execution = var.max_polls_per_execution > 0 ? var.max_polls_per_execution : floor((local.history_event_budget - local.history_event_reserve) / local.history_events_per_poll)
+  max_polls_per_execution = var.max_polls_per_execution > 0 ? var.max_polls_per_execution : floor(
+    (local.history_event_budget - local.history_event_reserve - var.runs_per_execution * local.history_events_per_run) / local.history_events_per_poll
+  )
 
   # A kind of unsuccessful action that must never stop the loop gets a threshold no run reaches.
   never = 2147483647
@@ -58,6 +62,7 @@ resource "aws_sfn_state_machine" "this" {
     glue_workflow_name          = local.glue_workflow_name
     poll_interval_seconds       = var.poll_interval_seconds
     max_polls_per_execution     = local.max_polls_per_execution
+    runs_per_execution          = var.runs_per_execution
     cooldown_seconds            = var.cooldown_seconds
     max_runs                    = var.max_runs
     adopt_run_in_flight         = var.adopt_run_in_flight ? 1 : 0

@@ -62,7 +62,7 @@ variable "poll_interval_seconds" {
 }
 
 variable "max_polls_per_execution" {
-  description = "Polls of one run an execution makes before it hands the run to a fresh execution, which keeps every execution's history under 20,000 events. 0 derives it from that budget (1,800 polls)."
+  description = "Polls of one run an execution makes before it hands the run to a fresh execution, which keeps every execution's history under 20,000 events. 0 derives it from that budget (1,797 polls with one run per execution)."
   type        = number
   default     = 0
   nullable    = false
@@ -70,6 +70,18 @@ variable "max_polls_per_execution" {
   validation {
     condition     = var.max_polls_per_execution >= 0 && var.max_polls_per_execution <= 1800 && floor(var.max_polls_per_execution) == var.max_polls_per_execution
     error_message = "max_polls_per_execution must be a whole number from 0 (derived) to 1800 (the most a 20,000-event history holds)."
+  }
+}
+
+variable "runs_per_execution" {
+  description = "Clean runs one execution drives before it continues as a new execution (the history budget shrinks accordingly)."
+  type        = number
+  default     = 1
+  nullable    = false
+
+  validation {
+    condition     = var.runs_per_execution >= 1 && var.runs_per_execution <= 100 && floor(var.runs_per_execution) == var.runs_per_execution
+    error_message = "runs_per_execution must be a whole number from 1 to 100."
   }
 }
 

@@ -73,10 +73,12 @@ def test_loop_edges_are_as_designed(definition: dict[str, Any]) -> None:
         "CountPoll",
         "PrepareHandOff",
         "PrepareNextRun",
+        "NextRunInPlace",
         "MaxRunsReached",
         *BAD_RUN_STATES,
     }
     assert edges["CountPoll"] == {"WaitForRun"}
+    assert edges["NextRunInPlace"] == {"ResumeOrStart"}
     assert {state: edges[state] for state in BAD_RUN_STATES} == {
         state: {"FindFailedNodes"} if state.startswith("Actions") else {"DescribeRunVerdict"}
         for state in BAD_RUN_STATES
@@ -134,7 +136,8 @@ def test_rendered_definition_carries_workflow_name_and_settings(definition: dict
     assert states["StartWorkflowRun"]["Parameters"]["Name"] == WORKFLOW
     assert states["GetWorkflowRun"]["Parameters"]["Name"] == WORKFLOW
     assert config["poll_interval_seconds.$"] == "States.MathAdd(60, 0)"
-    assert config["max_polls_per_execution.$"] == "States.MathAdd(1800, 0)"
+    assert config["max_polls_per_execution.$"] == "States.MathAdd(1797, 0)"
+    assert config["runs_per_execution.$"] == "States.MathAdd(1, 0)"
     assert config["max_runs.$"] == "States.MathAdd(0, 0)"
     assert config["adopt_run_in_flight.$"] == "States.MathAdd(1, 0)"
     assert config["tolerated"] == {

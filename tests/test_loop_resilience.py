@@ -44,6 +44,37 @@ def test_events_per_poll_are_what_the_history_budget_assumes(
     assert len(history_events(sfn, long.arn)) < module_locals()["history_event_reserve"]
 
 
+def test_events_per_extra_run_in_one_execution_fit_what_the_budget_reserves(
+    sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator
+) -> None:
+    one_run, three_runs = make_loop(), make_loop(runs_per_execution=3)
+    glue.script(WORKFLOW, RunOutcome(failed=1))
+    start(sfn, one_run)
+    (single,) = wait_until_stopped(sfn, one_run)
+    glue.script(WORKFLOW, CLEAN, CLEAN, RunOutcome(failed=1))
+    start(sfn, three_runs)
+    (triple,) = wait_until_stopped(sfn, three_runs)
+
+    per_run = (len(history_events(sfn, triple.arn)) - len(history_events(sfn, single.arn))) / 2
+
+    assert per_run == module_locals()["history_events_per_run"]
+
+
+def test_runs_per_execution_drives_that_many_runs_before_continuing_as_new(
+    sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator
+) -> None:
+    loop = make_loop(runs_per_execution=3)
+    glue.script(WORKFLOW, CLEAN, CLEAN, CLEAN, RunOutcome(failed=1))
+    start(sfn, loop, run_properties={"market": "EU"})
+
+    first, second = wait_until_stopped(sfn, loop)
+
+    assert (first.status, second.status) == ("SUCCEEDED", "FAILED")
+    assert (second.input["run_number"], second.input["sequence"]) == (4, 2)
+    assert "(run number 4)" in second.cause
+    assert [run.properties for run in glue.runs_of(WORKFLOW)] == [{"market": "EU"}] * 4
+
+
 def test_run_longer_than_the_budget_is_handed_over_to_fresh_executions_polling_the_same_run(
     sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator
 ) -> None:

@@ -203,7 +203,7 @@ def test_loop_settings_are_rendered_into_the_definition(plan: Plan) -> None:
 
 
 def test_history_budget_is_derived_by_default(plan: Plan) -> None:
-    assert plan("default")["planned_values"]["outputs"]["max_polls_per_execution"]["value"] == (20000 - 200) // 11
+    assert plan("default")["planned_values"]["outputs"]["max_polls_per_execution"]["value"] == (20000 - 200 - 27) // 11
 
 
 def test_pause_flag_starts_false_and_only_the_loop_may_read_it(plan: Plan) -> None:
