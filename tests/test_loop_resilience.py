@@ -281,3 +281,39 @@ def test_stop_stands_when_the_notice_cannot_be_sent(sfn: Any, make_loop: MakeLoo
     (only,) = wait_until_stopped(sfn, loop)
 
     assert only.error == "GlueWorkflowActionsTimedOut"
+
+
+def test_throttled_adoption_lookup_is_retried(
+    emulator: AwsEmulator, sfn: Any, loop_machine: str, glue: GlueRunSimulator
+) -> None:
+    glue.script(WORKFLOW, RunOutcome(failed=1))
+    by_hand = emulator.client("glue").start_workflow_run(Name=WORKFLOW)["RunId"]
+    glue.fail_next("StartWorkflowRun", "ConcurrentRunsExceededException")
+    glue.fail_next("GetWorkflow", "ThrottlingException", "InternalServiceException")
+    start(sfn, loop_machine)
+
+    (only,) = wait_until_stopped(sfn, loop_machine)
+
+    assert f"run {by_hand} " in only.cause
+    assert glue.calls.count("GetWorkflow") == 3
+
+
+@pytest.mark.parametrize(
+    ("faults", "named"),
+    [
+        (["ThrottlingException"], "[action-0]"),
+        (["EntityNotFoundException"], "[unknown: GetWorkflowRun with IncludeGraph failed]"),
+    ],
+    ids=["throttled-then-read", "unreadable"],
+)
+def test_graph_read_is_retried_and_its_failure_never_hides_the_verdict(
+    sfn: Any, loop_machine: str, glue: GlueRunSimulator, faults: list[str], named: str
+) -> None:
+    glue.script(WORKFLOW, RunOutcome(failed=1))
+    glue.fail_next("GetWorkflowRun+IncludeGraph", *faults)
+    start(sfn, loop_machine)
+
+    (only,) = wait_until_stopped(sfn, loop_machine)
+
+    assert only.error == "GlueWorkflowActionsFailed"
+    assert only.cause.endswith(f"failed nodes: {named}")

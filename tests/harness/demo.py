@@ -84,9 +84,8 @@ def drive(sfn: Any, arn: str, glue: GlueRunSimulator, runs: int) -> list[Executi
 def table(chain: list[Execution], glue: GlueRunSimulator) -> str:
     rows = [("run", "run id", "execution", "succeeded", "failed", "verdict")]
     for number, (execution, run) in enumerate(zip(chain, glue.runs_of(NAME), strict=False), start=1):
-        finished = run.outcome is not None and run.polls > run.outcome.running_polls
-        statistics = run.statistics(finished)
-        unsuccessful = statistics["TotalActions"] - statistics["SucceededActions"] if finished else 0
+        statistics = run.statistics(run.finished)
+        unsuccessful = statistics["TotalActions"] - statistics["SucceededActions"] if run.finished else 0
         verdict = VERDICTS.get(execution.status, execution.error or execution.status)
         rows.append(
             (

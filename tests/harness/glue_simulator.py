@@ -14,6 +14,7 @@ queued for StartWorkflowRun and GetWorkflowRun and are raised as Glue raises the
 
 from __future__ import annotations
 
+import random
 import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
@@ -173,6 +174,10 @@ class SimulatedRun:
     polls: int = 0  # GetWorkflowRun calls without IncludeGraph
 
     @property
+    def finished(self) -> bool:
+        return self.outcome is not None and self.polls > self.outcome.running_polls
+
+    @property
     def executed(self) -> list[ExecutedNode]:
         """Nodes the run executes (or would execute, while it is still running)."""
         outcome = self.outcome or CLEAN
@@ -204,6 +209,9 @@ class GlueRunSimulator:
         self._faults: dict[str, deque[str]] = defaultdict(deque)
         self.runs: list[SimulatedRun] = []
         self.calls: list[str] = []
+        # Runs started while another run of the same workflow had not finished.
+        self.overlapping_starts: list[str] = []
+        self._random_faults: tuple[random.Random, float, tuple[str, ...]] | None = None
 
     # --- scripting ---
 
@@ -213,9 +221,14 @@ class GlueRunSimulator:
             self._scripts[workflow].extend(outcomes)
 
     def fail_next(self, operation: str, *error_codes: str) -> None:
-        """Make the next calls of ``operation`` (e.g. "GetWorkflowRun") raise these Glue errors."""
+        """Make the next calls of ``operation`` raise these Glue errors: StartWorkflowRun,
+        GetWorkflowRun, GetWorkflowRun+IncludeGraph (graph reads) or GetWorkflow."""
         with self._lock:
             self._faults[operation].extend(error_codes)
+
+    def fail_randomly(self, rng: random.Random, probability: float, *error_codes: str) -> None:
+        """Make any patched call raise one of these Glue errors with this probability."""
+        self._random_faults = (rng, probability, error_codes)
 
     def runs_of(self, workflow: str) -> list[SimulatedRun]:
         with self._lock:
@@ -225,12 +238,15 @@ class GlueRunSimulator:
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
         original_start = GlueBackend.start_workflow_run
+        original_get_workflow = GlueResponse.get_workflow
         simulator = self
 
         def start_workflow_run(backend: GlueBackend, workflow_name: str, properties: dict[str, str] | None) -> str:
             simulator._record_call("StartWorkflowRun")
             run_id: str = original_start(backend, workflow_name, properties)
             with simulator._lock:
+                if any(not run.finished for run in simulator.runs if run.workflow == workflow_name):
+                    simulator.overlapping_starts.append(run_id)
                 script = simulator._scripts[workflow_name]
                 simulator.runs.append(
                     SimulatedRun(
@@ -243,23 +259,29 @@ class GlueRunSimulator:
                 )
             return run_id
 
+        def get_workflow(response: GlueResponse) -> ActionResult:
+            simulator._record_call("GetWorkflow")
+            return original_get_workflow(response)
+
         def get_workflow_run(response: GlueResponse) -> ActionResult:
-            simulator._record_call("GetWorkflowRun")
+            include_graph = bool(response._get_param("IncludeGraph"))
+            simulator._record_call("GetWorkflowRun+IncludeGraph" if include_graph else "GetWorkflowRun")
             workflow_name, run_id = response._get_param("Name"), response._get_param("RunId")
             answer: dict[str, Any] = response.glue_backend.get_workflow_run(workflow_name, run_id)
             run = simulator._run(run_id)
             if run is not None:
-                answer.update(simulator._poll(response.glue_backend, run, bool(response._get_param("IncludeGraph"))))
+                answer.update(simulator._poll(response.glue_backend, run, include_graph))
             return ActionResult({"Run": answer})
 
         monkeypatch.setattr(GlueBackend, "start_workflow_run", start_workflow_run)
         monkeypatch.setattr(GlueResponse, "get_workflow_run", get_workflow_run)
+        monkeypatch.setattr(GlueResponse, "get_workflow", get_workflow)
 
     def _poll(self, backend: GlueBackend, run: SimulatedRun, include_graph: bool) -> dict[str, Any]:
         with self._lock:
             # Reading the graph of a run is not polling it.
             run.polls += 0 if include_graph else 1
-            finished = run.outcome is not None and run.polls > run.outcome.running_polls
+            finished = run.finished
         answer: dict[str, Any] = {"Statistics": run.statistics(finished)}
         if finished and run.outcome is not None:
             moto_run = backend.workflows[run.workflow].runs[run.run_id]
@@ -277,6 +299,9 @@ class GlueRunSimulator:
             self.calls.append(operation)
             faults = self._faults[operation]
             code = faults.popleft() if faults else None
+            if code is None and self._random_faults is not None:
+                rng, probability, codes = self._random_faults
+                code = rng.choice(codes) if rng.random() < probability else None
         if code is not None:
             error = JsonRESTError(code, f"Simulated {code} on {operation}")
             error.code = _FAULT_STATUS.get(code, 400)

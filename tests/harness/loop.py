@@ -64,12 +64,15 @@ def wait_until_stopped(
     """Wait until the chain has ended and return its executions, oldest first, leaving out the
     ARNs in ``ignore`` (earlier chains)."""
     deadline = time.monotonic() + timeout
+    statuses: list[str] = []
     while time.monotonic() < deadline:
-        chain = executions(sfn, state_machine_arn, ignore)
-        if has_ended(chain):
+        listed = sfn.list_executions(stateMachineArn=state_machine_arn, maxResults=1000)["executions"]
+        statuses = [item.get("status", "") for item in listed if item["executionArn"] not in ignore]
+        # Describing every execution is costly in long chains: only once nothing is running.
+        if statuses and "RUNNING" not in statuses and has_ended(chain := executions(sfn, state_machine_arn, ignore)):
             return chain
         time.sleep(0.2)
-    raise TimeoutError(f"loop still running after {timeout} s: {[e.status for e in chain]}")
+    raise TimeoutError(f"loop still running after {timeout} s: {statuses}")
 
 
 def history_events(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
