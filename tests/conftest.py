@@ -51,6 +51,11 @@ PLAN_CONFIGS: dict[str, dict[str, Any]] = {
 }
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long tests first, so that parallel workers finish together."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[AwsEmulator]:
     aws = AwsEmulator()

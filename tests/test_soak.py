@@ -20,6 +20,7 @@ RUNS = 1000
 SEED = 20261123
 
 
+@pytest.mark.long
 def test_thousand_runs_with_random_faults_never_overlap_never_fork_and_stop_when_the_policy_says(
     sfn: Any, make_loop: Callable[..., str], glue: GlueRunSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
