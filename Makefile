@@ -17,13 +17,16 @@ export CHECKOV_BIN := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
 
 DEMO_ARGS ?=
 
-.PHONY: help demo test tools terraform-check fmt clean FORCE
+.PHONY: help demo bench test tools terraform-check fmt clean FORCE
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 demo: tools ## Watch the loop drive the sample workflow in an embedded emulator (DEMO_ARGS=--help for options)
 	PYTHONPATH=tests $(VENV)/bin/python -m harness.demo $(DEMO_ARGS)
+
+bench: tools ## Measure history events and state transitions per poll, run and run length in the emulator
+	PYTHONPATH=tests $(VENV)/bin/python -m harness.bench
 
 test: tools ## Run every check: fmt, validate, plans, ASL, executions in moto, end to end, checkov
 	$(VENV)/bin/ruff check tests modules

@@ -76,4 +76,5 @@ def wait_until_stopped(
 
 
 def history_events(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
-    return sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+    return [event for page in pages for event in page["events"]]
