@@ -89,8 +89,8 @@ def main() -> int:
             "polls",
             "executions",
             "most events in one",
-            "transitions",
-            "no handoff: events in one",
+            "state transitions",
+            "no handoff: events",
         )
         rows = [header]
         for label, seconds in RUN_LENGTHS.items():
