@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import hcl2
 import pytest
-from moto.core.exceptions import JsonRESTError
-from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from conftest import WORKFLOW, pause_parameter_of
 from harness.emulator import AwsEmulator
 from harness.glue_simulator import CLEAN, GlueRunSimulator, RunOutcome
 from harness.loop import history_events, wait_until_stopped
+from harness.sfn_faults import start_execution_times_out
 from harness.terraform import REPO_ROOT
 
 MakeLoop = Callable[..., str]
@@ -99,22 +98,11 @@ def test_run_longer_than_the_budget_is_handed_over_to_fresh_executions_polling_t
 
 
 @pytest.fixture
-def start_execution_times_out_once(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The first StartExecution a state machine makes starts the execution, then fails as a timeout would."""
-    original = StepFunctionsParserBackend.start_execution
-    failed: list[str] = []
-
-    def start_execution(backend: StepFunctionsParserBackend, arn: str, name: str | None, *args: Any) -> Any:
-        execution = original(backend, arn, name, *args)
-        if name and "-" in name and not failed:
-            failed.append(name)
-            error = JsonRESTError("ServiceUnavailable", "Simulated timeout after the execution started")
-            error.code = 503
-            raise error
-        return execution
-
-    monkeypatch.setattr(StepFunctionsParserBackend, "start_execution", start_execution)
-    yield failed
+def start_execution_times_out_once(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The first named execution (a successor) is started, then its caller hears a timeout."""
+    timed_out: list[str] = []
+    timed_out = start_execution_times_out(monkeypatch, when=lambda name: not timed_out)
+    return timed_out
 
 
 def test_retried_start_of_the_successor_never_forks_the_loop(

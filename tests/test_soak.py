@@ -9,12 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from moto.core.exceptions import JsonRESTError
-from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from conftest import WORKFLOW
 from harness.glue_simulator import GlueRunSimulator, RunOutcome
 from harness.loop import wait_until_stopped
+from harness.sfn_faults import start_execution_times_out
 
 RUNS = 1000
 SEED = 20261123
@@ -32,19 +31,8 @@ def test_thousand_runs_with_random_faults_never_overlap_never_fork_and_stop_when
     ]
     glue.script(WORKFLOW, *outcomes, RunOutcome(failed=2))
     glue.fail_randomly(rng, 0.03, "ThrottlingException", "InternalServiceException", "OperationTimeoutException")
-    original_start = StepFunctionsParserBackend.start_execution
-    duplicated: list[str] = []
-
-    def start_execution(backend: StepFunctionsParserBackend, arn: str, name: str | None, *args: Any) -> Any:
-        execution = original_start(backend, arn, name, *args)
-        if name and rng.random() < 0.03:  # started, but the caller hears a timeout and retries
-            duplicated.append(name)
-            error = JsonRESTError("ServiceUnavailable", "Simulated timeout after the execution started")
-            error.code = 503
-            raise error
-        return execution
-
-    monkeypatch.setattr(StepFunctionsParserBackend, "start_execution", start_execution)
+    # Some successors start, then their caller hears a timeout and retries.
+    duplicated = start_execution_times_out(monkeypatch, when=lambda name: rng.random() < 0.03)
     loop = make_loop(poll_interval_seconds=0, runs_per_execution=5, max_polls_per_execution=4, tolerated_failed=1)
     sfn.start_execution(stateMachineArn=loop, input=json.dumps({"run_properties": {"soak": "yes"}}))
 

@@ -1,0 +1,29 @@
+"""Faults in the emulator's Step Functions API, for testing the loop's handoff."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from moto.core.exceptions import JsonRESTError
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+
+def start_execution_times_out(monkeypatch: pytest.MonkeyPatch, when: Callable[[str], bool]) -> list[str]:
+    """Make StartExecution start the execution and then fail as a timeout would, for every
+    execution name ``when`` accepts; returns the names it did this to, as they happen."""
+    original = StepFunctionsParserBackend.start_execution
+    timed_out: list[str] = []
+
+    def start_execution(backend: StepFunctionsParserBackend, arn: str, name: str | None, *args: Any) -> Any:
+        execution = original(backend, arn, name, *args)
+        if name and when(name):
+            timed_out.append(name)
+            error = JsonRESTError("ServiceUnavailable", "Simulated timeout after the execution started")
+            error.code = 503
+            raise error
+        return execution
+
+    monkeypatch.setattr(StepFunctionsParserBackend, "start_execution", start_execution)
+    return timed_out
