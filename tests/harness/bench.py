@@ -7,7 +7,6 @@ comes from real execution histories, except where a row says it repeats a measur
 from __future__ import annotations
 
 import json
-import logging
 import math
 import tempfile
 import time
@@ -22,6 +21,7 @@ from harness.emulator import REGION, AwsEmulator
 from harness.glue_simulator import GlueRunSimulator, RunOutcome
 from harness.loop import Execution, history_events, wait_until_stopped
 from harness.plans import rendered_definition
+from harness.report import format_table
 from harness.terraform import TerraformWorkspace
 
 WORKFLOW = "bench"
@@ -60,8 +60,7 @@ def transitions(events: list[dict[str, Any]]) -> int:
 
 def main() -> int:
     started = time.monotonic()
-    emulator = AwsEmulator()
-    logging.getLogger("moto").setLevel(logging.CRITICAL)  # it logs each Fail state with its parse tree
+    emulator = AwsEmulator(quiet=True)
     with pytest.MonkeyPatch.context() as patch, tempfile.TemporaryDirectory() as workdir:
         glue = GlueRunSimulator()
         glue.install(patch)
@@ -71,15 +70,14 @@ def main() -> int:
         budget = plan["planned_values"]["outputs"]["max_polls_per_execution"]["value"]
         bench = Bench(emulator, glue, rendered_definition(plan))
 
-        (short,) = bench.chain(1)
-        (longer,) = bench.chain(101)
-        base, per_poll = len(bench.events(short)) - 11, (len(bench.events(longer)) - len(bench.events(short))) / 100
-        full, *_ = bench.chain(budget + 1)
-        full_events = len(bench.events(full))
+        short = bench.events(bench.chain(1)[0])
+        longer = bench.events(bench.chain(101)[0])
+        base, per_poll = len(short) - 11, (len(longer) - len(short)) / 100
+        full_events = len(bench.events(bench.chain(budget + 1)[0]))
         print(f"History budget: {budget} polls per execution (module default)")
-        print(f"History events per poll: {per_poll:g}; of a run polled once: {len(bench.events(short))}")
-        per_poll_transitions = (transitions(bench.events(longer)) - transitions(bench.events(short))) / 100
-        print(f"State transitions of a run polled once: {transitions(bench.events(short))}", end="; ")
+        print(f"History events per poll: {per_poll:g}; of a run polled once: {len(short)}")
+        per_poll_transitions = (transitions(longer) - transitions(short)) / 100
+        print(f"State transitions of a run polled once: {transitions(short)}", end="; ")
         print(f"per poll: {per_poll_transitions:g}")
         print(f"Events of an execution that spends the whole budget: {full_events} (AWS quota {QUOTA})\n")
 
@@ -97,10 +95,9 @@ def main() -> int:
             for interval in POLL_INTERVALS:
                 polls = seconds // interval
                 if polls <= MOST_POLLS_RUN:
-                    chain = bench.chain(polls)
-                    counts = [len(bench.events(execution)) for execution in chain]
-                    executions, most = str(len(chain)), str(max(counts))
-                    states = sum(transitions(bench.events(execution)) for execution in chain)
+                    histories = [bench.events(execution) for execution in bench.chain(polls)]
+                    executions, most = str(len(histories)), str(max(map(len, histories)))
+                    states = sum(map(transitions, histories))
                 else:
                     executions = f"{math.ceil(polls / budget)} *"
                     most, states = f"{full_events} *", None
@@ -117,9 +114,7 @@ def main() -> int:
                         no_handoff,
                     )
                 )
-        widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
-        for row in rows:
-            print("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+        print(format_table(rows, numbers=True))
         print(f"\n* {MOST_POLLS_RUN:,}+ polls: every execution but the last spends the budget, so it repeats the")
         print("  measured full-budget execution above; the no-handoff column is its measured base + per-poll count.")
         print(f"Took {time.monotonic() - started:.0f} s.")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 import tempfile
 import time
@@ -21,6 +20,7 @@ import pytest
 from harness.emulator import REGION, AwsEmulator
 from harness.glue_simulator import GlueRunSimulator, PollObserver, RunOutcome, SimulatedRun
 from harness.loop import Execution, executions, has_ended
+from harness.report import format_table
 from harness.terraform import TerraformWorkspace
 
 NAME = "retail-demo"
@@ -97,18 +97,14 @@ def table(chain: list[Execution], glue: GlueRunSimulator) -> str:
                 verdict,
             )
         )
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
-    return "\n".join([lines[0], "  ".join("-" * width for width in widths), *lines[1:]])
+    return format_table(rows, rule=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
     print("Starting the embedded AWS emulator (moto) on a free loopback port", flush=True)
-    emulator = AwsEmulator()
-    # moto logs every Fail state it runs as an error with its whole parse tree; the table says it better.
-    logging.getLogger("moto").setLevel(logging.CRITICAL)
+    emulator = AwsEmulator(quiet=True)
     variables = {"name": NAME, "poll_interval_seconds": args.poll_seconds}
     with pytest.MonkeyPatch.context() as patch, tempfile.TemporaryDirectory() as workdir:
         glue = GlueRunSimulator()

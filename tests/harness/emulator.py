@@ -18,9 +18,13 @@ ACCOUNT_ID = "123456789012"
 
 
 class AwsEmulator:
-    def __init__(self) -> None:
+    def __init__(self, quiet: bool = False) -> None:
+        """``quiet`` silences moto, which logs each Fail state it runs as an error with its whole
+        parse tree (the tests keep it: pytest shows it only for a failed test)."""
         moto_shims.install()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
+        if quiet:
+            logging.getLogger("moto").setLevel(logging.CRITICAL)
         # Port 0: the OS picks a free port, so parallel test processes never collide.
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
