@@ -1,14 +1,15 @@
 locals {
-  # History budget: a poll of a running run costs these events (Wait, GetWorkflowRun task,
-  # Choice, counter Pass: 2 + 5 + 2 + 2), a run started in the execution costs the run's other
-  # events (both measured in the tests), and the reserve holds the rest, retries included.
-  # AWS's hard quota is 25,000 events.
+  # History budget: a poll of a running run costs these events (poll mode: Wait, GetWorkflowRun
+  # task, Choice, counter Pass: 2 + 5 + 2 + 2; events mode: a token wait that times out, then
+  # the same task, Choice and Pass: 6 + 5 + 2 + 2), a run started in the execution costs the
+  # run's other events (all measured in the tests), and the reserve holds the rest, retries
+  # included. AWS's hard quota is 25,000 events.
   history_event_budget    = 20000
-  history_events_per_poll = 11
+  history_events_per_poll = { poll = 11, events = 15 }
   history_events_per_run  = 27
   history_event_reserve   = 200
   max_polls_per_execution = var.max_polls_per_execution > 0 ? var.max_polls_per_execution : floor(
-    (local.history_event_budget - local.history_event_reserve - var.runs_per_execution * local.history_events_per_run) / local.history_events_per_poll
+    (local.history_event_budget - local.history_event_reserve - var.runs_per_execution * local.history_events_per_run) / local.history_events_per_poll[var.completion_mode]
   )
 
   # A kind of unsuccessful action that must never stop the loop gets a threshold no run reaches.
@@ -42,23 +43,26 @@ locals {
     for arn in aws_sfn_state_machine.this[*].arn :
     format("arn:%s:glue:%s:%s:workflow/%s", split(":", arn)[1], split(":", arn)[3], split(":", arn)[4], local.glue_workflow_name)
   ])
-  start_loop_command = one([
-    for arn in aws_sfn_state_machine.this[*].arn :
-    "aws stepfunctions start-execution --state-machine-arn ${arn} --input '${jsonencode({ run_properties = {} })}'"
-  ])
-}
+  # Events mode: EventBridge starts the callback state machine for every terminal state of the
+  # workflow's jobs and crawlers; it returns the waiting execution's token once the run has ended.
+  events_mode         = var.create && var.completion_mode == "events"
+  token_table_name    = coalesce(var.token_table_name, "${var.name}-task-tokens")
+  event_job_names     = !local.events_mode ? [] : var.create_sample_workflow ? values(one(module.sample_workflow[*].job_names)) : var.completion_events.job_names
+  event_crawler_names = !local.events_mode ? [] : var.create_sample_workflow ? values(one(module.sample_workflow[*].crawler_names)) : var.completion_events.crawler_names
+  event_filters = concat(
+    length(local.event_job_names) == 0 ? [] : [{
+      "detail-type" = ["Glue Job State Change"]
+      detail        = { jobName = local.event_job_names, state = ["SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED", "ERROR"] }
+    }],
+    length(local.event_crawler_names) == 0 ? [] : [{
+      "detail-type" = ["Glue Crawler State Change"]
+      detail        = { crawlerName = local.event_crawler_names, state = ["Succeeded", "Failed"] }
+    }],
+  )
+  event_pattern   = length(local.event_filters) > 1 ? jsonencode({ source = ["aws.glue"], "$or" = local.event_filters }) : jsonencode(merge({ source = ["aws.glue"] }, one(local.event_filters)))
+  token_table_arn = one(aws_dynamodb_table.tokens[*].arn)
 
-################################################################################
-# State machine
-################################################################################
-
-resource "aws_sfn_state_machine" "this" {
-  count = var.create ? 1 : 0
-
-  name     = var.name
-  type     = "STANDARD"
-  role_arn = local.create_role ? aws_iam_role.this[0].arn : var.role_arn
-  definition = templatefile("${path.module}/statemachine.asl.json", {
+  loop_template_variables = {
     glue_workflow_name          = local.glue_workflow_name
     poll_interval_seconds       = var.poll_interval_seconds
     max_polls_per_execution     = local.max_polls_per_execution
@@ -72,7 +76,32 @@ resource "aws_sfn_state_machine" "this" {
     tolerated_errored_actions   = local.tolerated.errored
     pause_parameter_name        = local.pause_parameter_name
     sns_topic_arn               = local.notify ? local.sns_topic_arn : ""
-  })
+    safety_poll_seconds         = var.completion_events.safety_poll_seconds
+    token_table_name            = local.token_table_name
+  }
+  poll_definition = templatefile("${path.module}/statemachine.asl.json", local.loop_template_variables)
+  # Events mode swaps the WaitForRun state for a token wait (and its fallback) from statemachine.events.json.
+  loop_definition = var.completion_mode == "poll" ? local.poll_definition : jsonencode(merge(jsondecode(local.poll_definition), {
+    States = merge(jsondecode(local.poll_definition).States, jsondecode(templatefile("${path.module}/statemachine.events.json", local.loop_template_variables)))
+  }))
+
+  start_loop_command = one([
+    for arn in aws_sfn_state_machine.this[*].arn :
+    "aws stepfunctions start-execution --state-machine-arn ${arn} --input '${jsonencode({ run_properties = {} })}'"
+  ])
+}
+
+################################################################################
+# State machine
+################################################################################
+
+resource "aws_sfn_state_machine" "this" {
+  count = var.create ? 1 : 0
+
+  name       = var.name
+  type       = "STANDARD"
+  role_arn   = local.create_role ? aws_iam_role.this[0].arn : var.role_arn
+  definition = local.loop_definition
 
   dynamic "logging_configuration" {
     for_each = local.logging_enabled ? [1] : []
@@ -183,6 +212,24 @@ data "aws_iam_policy_document" "loop" {
   }
 
   dynamic "statement" {
+    for_each = local.events_mode ? [1] : []
+    content {
+      sid       = "LeaveTaskTokenForEvents"
+      actions   = ["dynamodb:PutItem"]
+      resources = [local.token_table_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.events_mode && var.token_table_kms_key_arn != "" ? [1] : []
+    content {
+      sid       = "UseTheTokenTableKey"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources = [var.token_table_kms_key_arn]
+    }
+  }
+
+  dynamic "statement" {
     for_each = local.pause_parameter_name != "" ? [1] : []
     content {
       sid       = "ReadPauseFlag"
@@ -263,6 +310,205 @@ resource "aws_iam_role_policy" "observability" {
   name   = "logs-and-traces"
   role   = aws_iam_role.this[0].id
   policy = data.aws_iam_policy_document.observability[0].json
+}
+
+################################################################################
+# Events mode: token table, callback state machine, EventBridge rule
+################################################################################
+
+resource "aws_dynamodb_table" "tokens" {
+  #checkov:skip=CKV_AWS_28:A token lives minutes and is worthless once its wait has ended; there is nothing to restore.
+  #checkov:skip=CKV_AWS_119:Encrypted with the AWS managed key unless token_table_kms_key_arn names a customer managed one.
+  count = local.events_mode ? 1 : 0
+
+  name         = local.token_table_name
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "workflow"
+
+  attribute {
+    name = "workflow"
+    type = "S"
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.token_table_kms_key_arn != "" ? var.token_table_kms_key_arn : null
+  }
+
+  tags = merge(var.tags, var.token_table_tags)
+}
+
+resource "aws_sfn_state_machine" "callback" {
+  count = local.events_mode ? 1 : 0
+
+  name     = "${var.name}-callback"
+  type     = "EXPRESS"
+  role_arn = local.create_role ? aws_iam_role.callback[0].arn : var.callback_role_arn
+  definition = templatefile("${path.module}/callback.asl.json", {
+    glue_workflow_name = local.glue_workflow_name
+    token_table_name   = local.token_table_name
+  })
+
+  dynamic "logging_configuration" {
+    for_each = local.logging_enabled ? [1] : []
+    content {
+      level                  = var.logging.level
+      include_execution_data = var.logging.include_execution_data
+      log_destination        = "${local.log_group_arn}:*"
+    }
+  }
+
+  tracing_configuration {
+    enabled = var.tracing_enabled
+  }
+
+  tags = merge(var.tags, var.callback_state_machine_tags)
+
+  lifecycle {
+    precondition {
+      condition     = var.create_role || var.callback_role_arn != ""
+      error_message = "callback_role_arn must be set when create_role is false and completion_mode is \"events\"."
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.callback_observability]
+}
+
+resource "aws_cloudwatch_event_rule" "glue_events" {
+  count = local.events_mode ? 1 : 0
+
+  name          = "${substr(var.name, 0, 52)}-glue-events"
+  description   = "Terminal states of the Glue workflow ${local.glue_workflow_name}'s jobs and crawlers: wake the ${var.name} loop."
+  event_pattern = local.event_pattern
+
+  tags = merge(var.tags, var.event_rule_tags)
+
+  lifecycle {
+    precondition {
+      condition     = length(local.event_filters) > 0
+      error_message = "completion_mode \"events\" needs completion_events.job_names or completion_events.crawler_names (the sample workflow provides them)."
+    }
+  }
+}
+
+resource "aws_cloudwatch_event_target" "callback" {
+  count = local.events_mode ? 1 : 0
+
+  rule     = aws_cloudwatch_event_rule.glue_events[0].name
+  arn      = aws_sfn_state_machine.callback[0].arn
+  role_arn = local.create_role ? aws_iam_role.events[0].arn : var.event_rule_role_arn
+
+  # An event older than a safety poll is of no use: the poll has looked at the run by then.
+  retry_policy {
+    maximum_event_age_in_seconds = max(60, var.completion_events.safety_poll_seconds)
+    maximum_retry_attempts       = 10
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.create_role || var.event_rule_role_arn != ""
+      error_message = "event_rule_role_arn must be set when create_role is false and completion_mode is \"events\"."
+    }
+  }
+}
+
+resource "aws_iam_role" "callback" {
+  count = local.create_role && local.events_mode ? 1 : 0
+
+  name                 = "${substr(local.role_name, 0, 55)}-callback"
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary != "" ? var.role_permissions_boundary : null
+  assume_role_policy   = data.aws_iam_policy_document.assume_role[0].json
+
+  tags = merge(var.tags, var.role_tags)
+}
+
+data "aws_iam_policy_document" "callback" {
+  count = local.create_role && local.events_mode ? 1 : 0
+
+  statement {
+    sid       = "TakeTheTaskToken"
+    actions   = ["dynamodb:GetItem", "dynamodb:DeleteItem"]
+    resources = [local.token_table_arn]
+  }
+
+  statement {
+    sid       = "ReadTheRun"
+    actions   = ["glue:GetWorkflowRun"]
+    resources = [local.glue_workflow_arn]
+  }
+
+  statement {
+    sid       = "WakeTheLoop"
+    actions   = ["states:SendTaskSuccess"]
+    resources = [local.state_machine_arn]
+  }
+
+  dynamic "statement" {
+    for_each = var.token_table_kms_key_arn != "" ? [1] : []
+    content {
+      sid       = "UseTheTokenTableKey"
+      actions   = ["kms:Decrypt"]
+      resources = [var.token_table_kms_key_arn]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "callback" {
+  count = local.create_role && local.events_mode ? 1 : 0
+
+  name   = "glue-workflow-loop-callback"
+  role   = aws_iam_role.callback[0].id
+  policy = data.aws_iam_policy_document.callback[0].json
+}
+
+resource "aws_iam_role_policy" "callback_observability" {
+  count = local.create_role && local.events_mode && (local.logging_enabled || var.tracing_enabled) ? 1 : 0
+
+  name   = "logs-and-traces"
+  role   = aws_iam_role.callback[0].id
+  policy = data.aws_iam_policy_document.observability[0].json
+}
+
+data "aws_iam_policy_document" "events_assume_role" {
+  count = local.create_role && local.events_mode ? 1 : 0
+
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "events" {
+  count = local.create_role && local.events_mode ? 1 : 0
+
+  name                 = "${substr(local.role_name, 0, 57)}-events"
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary != "" ? var.role_permissions_boundary : null
+  assume_role_policy   = data.aws_iam_policy_document.events_assume_role[0].json
+
+  tags = merge(var.tags, var.role_tags)
+}
+
+data "aws_iam_policy_document" "events" {
+  count = local.create_role && local.events_mode ? 1 : 0
+
+  statement {
+    sid       = "StartTheCallback"
+    actions   = ["states:StartExecution"]
+    resources = [aws_sfn_state_machine.callback[0].arn]
+  }
+}
+
+resource "aws_iam_role_policy" "events" {
+  count = local.create_role && local.events_mode ? 1 : 0
+
+  name   = "start-glue-workflow-loop-callback"
+  role   = aws_iam_role.events[0].id
+  policy = data.aws_iam_policy_document.events[0].json
 }
 
 ################################################################################

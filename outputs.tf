@@ -77,3 +77,33 @@ output "cloudwatch_metric_alarm_arn" {
   description = "ARN of the alarm on failed, timed-out and aborted executions, null without one."
   value       = one(aws_cloudwatch_metric_alarm.executions_failed[*].arn)
 }
+
+output "token_table_name" {
+  description = "Events mode: DynamoDB table holding the waiting execution's task token, null in poll mode."
+  value       = one(aws_dynamodb_table.tokens[*].name)
+}
+
+output "token_table_arn" {
+  description = "Events mode: ARN of the token table, null in poll mode."
+  value       = local.token_table_arn
+}
+
+output "callback_state_machine_arn" {
+  description = "Events mode: ARN of the EXPRESS state machine that wakes the loop, null in poll mode."
+  value       = one(aws_sfn_state_machine.callback[*].arn)
+}
+
+output "callback_role_arn" {
+  description = "Events mode: ARN of the callback state machine's role (created or passed in), null in poll mode."
+  value       = one(aws_sfn_state_machine.callback[*].role_arn)
+}
+
+output "event_rule_name" {
+  description = "Events mode: name of the EventBridge rule matching the workflow's job and crawler state changes, null in poll mode."
+  value       = one(aws_cloudwatch_event_rule.glue_events[*].name)
+}
+
+output "event_rule_arn" {
+  description = "Events mode: ARN of that EventBridge rule, null in poll mode."
+  value       = one(aws_cloudwatch_event_rule.glue_events[*].arn)
+}

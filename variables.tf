@@ -134,6 +134,111 @@ variable "adopt_run_in_flight" {
   nullable    = false
 }
 
+variable "completion_mode" {
+  description = "How the loop learns that a run has ended: \"poll\" calls GetWorkflowRun every poll_interval_seconds; \"events\" waits on a task token that a callback state machine returns when a Glue job or crawler event finds the run ended, with a GetWorkflowRun safety poll every completion_events.safety_poll_seconds in case an event is lost."
+  type        = string
+  default     = "poll"
+  nullable    = false
+
+  validation {
+    condition     = contains(["poll", "events"], var.completion_mode)
+    error_message = "completion_mode must be \"poll\" or \"events\"."
+  }
+}
+
+variable "completion_events" {
+  description = "Events mode: the workflow's job and crawler names whose terminal states wake the loop (taken from the sample workflow when it is created), and the seconds a wait lasts before the loop polls the run itself."
+  type = object({
+    job_names           = optional(list(string), [])
+    crawler_names       = optional(list(string), [])
+    safety_poll_seconds = optional(number, 900)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition = (
+      var.completion_events.safety_poll_seconds >= 1 && var.completion_events.safety_poll_seconds <= 86400
+      && floor(var.completion_events.safety_poll_seconds) == var.completion_events.safety_poll_seconds
+    )
+    error_message = "completion_events.safety_poll_seconds must be a whole number of seconds from 1 to 86400."
+  }
+
+  validation {
+    condition     = alltrue([for name in concat(var.completion_events.job_names, var.completion_events.crawler_names) : trimspace(name) != ""])
+    error_message = "completion_events.job_names and crawler_names must not contain empty names."
+  }
+}
+
+variable "token_table_name" {
+  description = "Events mode: name of the DynamoDB table that holds the waiting execution's task token. Defaults to <name>-task-tokens."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.token_table_name == "" || can(regex("^[A-Za-z0-9_.-]{3,255}$", var.token_table_name))
+    error_message = "token_table_name must be empty or 3-255 characters of letters, digits and _.- (a DynamoDB table name)."
+  }
+}
+
+variable "token_table_kms_key_arn" {
+  description = "Events mode: ARN of a customer managed KMS key for the token table. Empty uses the AWS managed key for DynamoDB."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.token_table_kms_key_arn == "" || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.token_table_kms_key_arn))
+    error_message = "token_table_kms_key_arn must be empty or a KMS key ARN."
+  }
+}
+
+variable "token_table_tags" {
+  description = "Tags for the token table, on top of tags."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+variable "callback_state_machine_tags" {
+  description = "Tags for the events mode callback state machine, on top of tags."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+variable "callback_role_arn" {
+  description = "Events mode, with create_role false: ARN of an existing role for the callback state machine. It needs dynamodb:GetItem and dynamodb:DeleteItem on the token table, glue:GetWorkflowRun on the workflow, states:SendTaskSuccess on the loop's state machine, and log delivery and X-Ray permissions if those are enabled."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.callback_role_arn == "" || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.callback_role_arn))
+    error_message = "callback_role_arn must be empty or an IAM role ARN (arn:<partition>:iam::<account-id>:role/<name>)."
+  }
+}
+
+variable "event_rule_role_arn" {
+  description = "Events mode, with create_role false: ARN of an existing role EventBridge assumes to start the callback state machine (states:StartExecution on it)."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.event_rule_role_arn == "" || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.event_rule_role_arn))
+    error_message = "event_rule_role_arn must be empty or an IAM role ARN (arn:<partition>:iam::<account-id>:role/<name>)."
+  }
+}
+
+variable "event_rule_tags" {
+  description = "Tags for the events mode EventBridge rule, on top of tags."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
 variable "create_pause_parameter" {
   description = "Whether to create the SSM parameter the loop reads before each run: set it to \"true\" and the loop ends (Succeeded, reason \"paused\") once the run in flight has finished."
   type        = bool
@@ -148,7 +253,8 @@ variable "pause_parameter_name" {
   nullable    = false
 
   validation {
-    condition     = var.pause_parameter_name == "" || can(regex("^/[A-Za-z0-9_./-]{1,1010}$", var.pause_parameter_name))
+    # The length is checked apart: RE2 refuses repetition counts over 1000, and can() would turn that into "invalid".
+    condition     = var.pause_parameter_name == "" || (can(regex("^/[A-Za-z0-9_./-]+$", var.pause_parameter_name)) && length(var.pause_parameter_name) <= 1011)
     error_message = "pause_parameter_name must be empty or a fully qualified SSM parameter name starting with '/'."
   }
 }

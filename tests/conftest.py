@@ -3,17 +3,43 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from harness.asl import with_config
 from harness.emulator import ACCOUNT_ID, REGION, AwsEmulator
+from harness.eventbridge import RuleDelivery
 from harness.glue_simulator import GlueRunSimulator
-from harness.plans import rendered_definition
+from harness.plans import planned_resources, rendered_definition
 from harness.terraform import TerraformWorkspace
 
 WORKFLOW = "nightly-sales"
+# Events mode runs against a workflow with a trigger graph, so that runs emit named job and
+# crawler events: crawl-sales, then transform-sales once it succeeds, then publish-sales.
+EVENTS_WORKFLOW = "nightly-sales-events"
+EVENTS_GRAPH = (
+    {"Name": "start-sales", "Type": "ON_DEMAND", "Actions": [{"CrawlerName": "crawl-sales"}]},
+    {
+        "Name": "crawled-then-transform",
+        "Type": "CONDITIONAL",
+        "Predicate": {
+            "Logical": "AND",
+            "Conditions": [{"LogicalOperator": "EQUALS", "CrawlerName": "crawl-sales", "CrawlState": "SUCCEEDED"}],
+        },
+        "Actions": [{"JobName": "transform-sales"}],
+    },
+    {
+        "Name": "transformed-then-publish",
+        "Type": "CONDITIONAL",
+        "Predicate": {
+            "Logical": "AND",
+            "Conditions": [{"LogicalOperator": "EQUALS", "JobName": "transform-sales", "State": "SUCCEEDED"}],
+        },
+        "Actions": [{"JobName": "publish-sales"}],
+    },
+)
 EXISTING_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/platform/existing-loop-role"
 
 # Root-module configurations planned once per session and shared by every test that reads them.
@@ -38,6 +64,13 @@ PLAN_CONFIGS: dict[str, dict[str, Any]] = {
         "glue_workflow_name": WORKFLOW,
         "create_sns_topic": True,
         "create_alarm": True,
+    },
+    "events": {
+        "name": "nightly-sales-loop",
+        "glue_workflow_name": EVENTS_WORKFLOW,
+        "poll_interval_seconds": 1,
+        "completion_mode": "events",
+        "completion_events": {"job_names": ["transform-sales", "publish-sales"], "crawler_names": ["crawl-sales"]},
     },
     "policy": {
         "name": "nightly-sales-loop",
@@ -114,35 +147,101 @@ def pause_parameter_of(state_machine_arn: str) -> str:
 
 
 @pytest.fixture
-def make_loop(
-    emulator: AwsEmulator, sfn: Any, plan: Callable[[str], dict[str, Any]], glue: GlueRunSimulator
-) -> Iterator[Callable[..., str]]:
-    """Creates state machines running the definition Terraform renders (1 s polls), each with
-    its own pause flag (set to false) and settings changed as asked (harness.asl.with_config);
-    stops what they leave running."""
+def create_machine(sfn: Any) -> Iterator[Callable[..., str]]:
+    """Creates state machines in the emulator; stops what they leave running."""
     created: list[str] = []
 
-    def make(**settings: int | str) -> str:
-        name = f"loop-{uuid.uuid4().hex[:12]}"
-        pause_parameter = f"/test/{name}/paused"
-        emulator.client("ssm").put_parameter(Name=pause_parameter, Value="false", Type="String")
-        definition = with_config(
-            rendered_definition(plan("fast_poll")), **{"pause_parameter": pause_parameter, **settings}
-        )
+    def create(name: str, definition: dict[str, Any], machine_type: str = "STANDARD") -> str:
         arn: str = sfn.create_state_machine(
             name=name,
             definition=json.dumps(definition),
             roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/loop",
+            type=machine_type,
         )["stateMachineArn"]
         created.append(arn)
         return arn
 
-    yield make
+    yield create
     for arn in created:
         for execution in sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
             sfn.stop_execution(executionArn=execution["executionArn"])
 
 
+def _loop_definition(
+    emulator: AwsEmulator, planned: dict[str, Any], name: str, **settings: int | str
+) -> dict[str, Any]:
+    """The rendered loop with its own pause flag (set to false) and settings changed as asked."""
+    pause_parameter = f"/test/{name}/paused"
+    emulator.client("ssm").put_parameter(Name=pause_parameter, Value="false", Type="String")
+    return with_config(rendered_definition(planned), **{"pause_parameter": pause_parameter, **settings})
+
+
+@pytest.fixture
+def make_loop(
+    emulator: AwsEmulator,
+    plan: Callable[[str], dict[str, Any]],
+    glue: GlueRunSimulator,
+    create_machine: Callable[..., str],
+) -> Callable[..., str]:
+    """Creates state machines running the definition Terraform renders (1 s polls), each with
+    its own pause flag and settings changed as asked (harness.asl.with_config)."""
+
+    def make(**settings: int | str) -> str:
+        name = f"loop-{uuid.uuid4().hex[:12]}"
+        return create_machine(name, _loop_definition(emulator, plan("fast_poll"), name, **settings))
+
+    return make
+
+
 @pytest.fixture
 def loop_machine(make_loop: Callable[..., str]) -> str:
     return make_loop()
+
+
+@dataclass(frozen=True)
+class EventsLoop:
+    """An events mode loop in the emulator: its state machine, its token table and its rule's
+    delivery to the callback state machine."""
+
+    arn: str
+    token_table: str
+    delivery: RuleDelivery
+
+
+@pytest.fixture
+def make_events_loop(
+    emulator: AwsEmulator,
+    sfn: Any,
+    plan: Callable[[str], dict[str, Any]],
+    glue: GlueRunSimulator,
+    create_machine: Callable[..., str],
+) -> Callable[..., EventsLoop]:
+    """Creates events mode loops as Terraform renders them (1 s polls), each with its own pause
+    flag and token table and its own callback state machine, on EVENTS_WORKFLOW's trigger graph."""
+    glue_client = emulator.client("glue")
+    if EVENTS_WORKFLOW not in glue_client.list_workflows()["Workflows"]:
+        glue_client.create_workflow(Name=EVENTS_WORKFLOW, MaxConcurrentRuns=1)
+        for trigger in EVENTS_GRAPH:
+            glue_client.create_trigger(WorkflowName=EVENTS_WORKFLOW, **trigger)
+    planned = plan("events")
+    planned_table = planned_resources(planned)["aws_dynamodb_table.tokens[0]"]["name"]
+    event_pattern = planned_resources(planned)["aws_cloudwatch_event_rule.glue_events[0]"]["event_pattern"]
+
+    def with_table(definition: dict[str, Any], table: str) -> dict[str, Any]:
+        return json.loads(json.dumps(definition).replace(f'"{planned_table}"', f'"{table}"'))
+
+    def make(**settings: int | str) -> EventsLoop:
+        name = f"loop-{uuid.uuid4().hex[:12]}"
+        table = f"{name}-tokens"
+        emulator.client("dynamodb").create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "workflow", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "workflow", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        loop = create_machine(name, with_table(_loop_definition(emulator, planned, name, **settings), table))
+        callback_definition = rendered_definition(planned, "aws_sfn_state_machine.callback[0]")
+        callback = create_machine(f"{name}-callback", with_table(callback_definition, table), "EXPRESS")
+        return EventsLoop(loop, table, RuleDelivery(emulator.client("events"), sfn, event_pattern, callback))
+
+    return make

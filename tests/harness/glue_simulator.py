@@ -7,15 +7,18 @@ predicate (ALL or ANY of job and crawler states) holds fires, once, until nothin
 each node ends in its scripted state (SUCCEEDED unless told otherwise). A workflow without
 triggers reports the counts scripted in the outcome instead.
 
-GetWorkflowRun answers as Glue does: RUNNING for ``running_polls`` calls, then the final
-status with Statistics and, with IncludeGraph, the nodes and their run states. Faults can be
-queued for StartWorkflowRun and GetWorkflowRun and are raised as Glue raises them.
+GetWorkflowRun answers as Glue does: RUNNING for ``running_polls`` calls (or until the test
+ends the run with :meth:`GlueRunSimulator.finish`), then the final status with Statistics and,
+with IncludeGraph, the nodes and their run states. Faults can be queued for StartWorkflowRun
+and GetWorkflowRun and are raised as Glue raises them. :func:`state_change_events` gives the
+EventBridge events Glue emits as a run's jobs and crawlers end.
 """
 
 from __future__ import annotations
 
 import random
 import threading
+import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +30,8 @@ from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.glue.models import GlueBackend
 from moto.glue.responses import GlueResponse
+
+from harness.emulator import ACCOUNT_ID, REGION
 
 # HTTP status Glue answers each fault code with.
 _FAULT_STATUS = {"InternalServiceException": 500}
@@ -41,6 +46,12 @@ _STATISTIC = {
     "ERROR": "ErroredActions",
 }
 _COUNTERS = ("TotalActions", *dict.fromkeys(_STATISTIC.values()), "RunningActions", "WaitingActions")
+
+# A run scripted with this many running polls ends only when the test calls finish().
+UNTIL_FINISHED = 10**9
+
+# Crawls report their end in EventBridge events in words, not in the API's upper case.
+_CRAWL_EVENT_STATE = {"SUCCEEDED": "Succeeded", "FAILED": "Failed", "CANCELLED": "Failed"}
 
 
 @dataclass(frozen=True)
@@ -172,10 +183,11 @@ class SimulatedRun:
     graph: WorkflowGraph
     properties: dict[str, str]
     polls: int = 0  # GetWorkflowRun calls without IncludeGraph
+    ended: bool = False  # ended by GlueRunSimulator.finish
 
     @property
     def finished(self) -> bool:
-        return self.outcome is not None and self.polls > self.outcome.running_polls
+        return self.outcome is not None and (self.ended or self.polls > self.outcome.running_polls)
 
     @property
     def executed(self) -> list[ExecutedNode]:
@@ -195,6 +207,42 @@ class SimulatedRun:
         for node in executed:
             counts[_STATISTIC[node.state]] += 1
         return counts
+
+
+def glue_event(detail_type: str, detail: dict[str, str]) -> dict[str, Any]:
+    """An event as Glue sends it to EventBridge, in the envelope of AWS's documented samples."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": "aws.glue",
+        "account": ACCOUNT_ID,
+        "time": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def state_change_events(run: SimulatedRun) -> list[dict[str, Any]]:
+    """The "Glue Job State Change" and "Glue Crawler State Change" events Glue sends as the
+    run's jobs and crawlers end, in order."""
+    events = []
+    for node in run.executed:
+        if node.kind == "JOB":
+            detail = {
+                "jobName": node.name,
+                "severity": "INFO" if node.state == "SUCCEEDED" else "ERROR",
+                "state": node.state,
+                "jobRunId": f"jr_{run.run_id}_{node.name}",
+                "message": f"Job run {node.state.lower()}",
+            }
+            events.append(glue_event("Glue Job State Change", detail))
+        else:
+            state = _CRAWL_EVENT_STATE[node.state]
+            detail = {"crawlerName": node.name, "state": state, "message": f"Crawler {state}"}
+            events.append(glue_event("Glue Crawler State Change", detail))
+    return events
 
 
 PollObserver = Callable[["SimulatedRun", str, dict[str, int]], None]
@@ -229,6 +277,15 @@ class GlueRunSimulator:
     def fail_randomly(self, rng: random.Random, probability: float, *error_codes: str) -> None:
         """Make any patched call raise one of these Glue errors with this probability."""
         self._random_faults = (rng, probability, error_codes)
+
+    def finish(self, run_id: str) -> SimulatedRun:
+        """End a run now, as its last job or crawler ends, whatever its running polls."""
+        run = self._run(run_id)
+        if run is None:
+            raise KeyError(run_id)
+        with self._lock:
+            run.ended = True
+        return run
 
     def runs_of(self, workflow: str) -> list[SimulatedRun]:
         with self._lock:

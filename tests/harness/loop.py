@@ -17,7 +17,7 @@ class Execution:
     input: dict[str, Any]
     output: dict[str, Any] | None
     error: str | None
-    cause: str | None
+    cause: str  # "" when Step Functions reports none
 
 
 def executions(sfn: Any, state_machine_arn: str, ignore: Collection[str] = ()) -> list[Execution]:
@@ -39,7 +39,7 @@ def executions(sfn: Any, state_machine_arn: str, ignore: Collection[str] = ()) -
             input=json.loads(item["input"]),
             output=json.loads(item["output"]) if "output" in item else None,
             error=item.get("error"),
-            cause=item.get("cause"),
+            cause=item.get("cause", ""),
         )
         for item in described
     ]
@@ -78,3 +78,12 @@ def wait_until_stopped(
 def history_events(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
     pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
     return [event for page in pages for event in page["events"]]
+
+
+def entered_states(sfn: Any, execution_arn: str) -> list[str]:
+    """Names of the states the execution entered, in order."""
+    return [
+        event["stateEnteredEventDetails"]["name"]
+        for event in history_events(sfn, execution_arn)
+        if "stateEnteredEventDetails" in event
+    ]

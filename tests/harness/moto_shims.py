@@ -11,6 +11,8 @@ import json
 import uuid
 from typing import Any
 
+from moto.events.models import EventPattern
+from moto.events.responses import EventsHandler
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.s3.models import FakeBucket
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
@@ -55,6 +57,16 @@ def _list_state_machine_versions(self: StepFunctionResponse) -> str:
         for version in machine.versions.values()
     ]
     return _json_body({"stateMachineVersions": versions})
+
+
+# --- EventBridge -------------------------------------------------------------------------------
+
+
+def _test_event_pattern(self: EventsHandler) -> str:
+    """Gap: TestEventPattern is a stub that answers nothing. Answered with the matcher moto
+    applies to its own rules' patterns."""
+    pattern = EventPattern.load(self._get_param("EventPattern"))
+    return json.dumps({"Result": pattern.matches_event(json.loads(self._get_param("Event")))})
 
 
 # --- Task integrations -------------------------------------------------------------------------
@@ -122,9 +134,10 @@ def install() -> None:
         return
     StepFunctionResponse.validate_state_machine_definition = _validate_state_machine_definition  # type: ignore[attr-defined]
     StepFunctionResponse.list_state_machine_versions = _list_state_machine_versions  # type: ignore[attr-defined]
+    EventsHandler.test_event_pattern = _test_event_pattern  # type: ignore[method-assign,assignment]
     StateTaskService._normalise_parameters = _lower_camel_sfn_parameters  # type: ignore[method-assign]
     StateTaskService._normalise_response = _aws_shaped_response  # type: ignore[method-assign]
-    StepFunctionsParserBackend.start_execution = _named_start_execution  # type: ignore[method-assign]
+    StepFunctionsParserBackend.start_execution = _named_start_execution  # type: ignore[method-assign,assignment]
     FakeBucket.get_permission = _bucket_permission_ignoring_conditional_statements  # type: ignore[method-assign]
     # Gap: aws-sdk:glue and aws-sdk:ssm errors are named "glue.X" and "ssm.X"; AWS names them
     # with the PascalCase service name, "Glue.X" and "Ssm.X".

@@ -1,0 +1,42 @@
+"""EventBridge's part in events mode, played by the harness: moto matches patterns
+(TestEventPattern) but does not start Step Functions targets."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+
+def pattern_matches(events: Any, event_pattern: str, event: dict[str, Any]) -> bool:
+    """EventBridge's own verdict (TestEventPattern) on whether the pattern matches the event."""
+    return bool(events.test_event_pattern(EventPattern=event_pattern, Event=json.dumps(event))["Result"])
+
+
+class RuleDelivery:
+    """Delivers events to a rule's state machine target as EventBridge does: an event that
+    matches the rule's pattern starts one execution with the whole event as its input."""
+
+    def __init__(self, events: Any, sfn: Any, event_pattern: str, target_arn: str) -> None:
+        self._events, self._sfn = events, sfn
+        self.event_pattern, self.target_arn = event_pattern, target_arn
+
+    def deliver(self, event: dict[str, Any]) -> str | None:
+        """Start the target for a matching event; return its execution ARN (None: no match)."""
+        if not pattern_matches(self._events, self.event_pattern, event):
+            return None
+        return str(self._sfn.start_execution(stateMachineArn=self.target_arn, input=json.dumps(event))["executionArn"])
+
+    def deliver_and_wait(self, event: dict[str, Any], timeout: float = 30) -> dict[str, Any] | None:
+        """Deliver, then wait for the target's execution to end and return its description."""
+        arn = self.deliver(event)
+        return None if arn is None else self.wait(arn, timeout)
+
+    def wait(self, execution_arn: str, timeout: float = 30) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            described: dict[str, Any] = self._sfn.describe_execution(executionArn=execution_arn)
+            if described["status"] != "RUNNING":
+                return described
+            time.sleep(0.05)
+        raise TimeoutError(f"{execution_arn} still running after {timeout} s")
