@@ -29,29 +29,70 @@ def definition(plan: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
     return rendered_definition(plan("default"))
 
 
-def test_template_is_plain_json_in_jsonpath() -> None:
-    template = json.loads((REPO_ROOT / "statemachine.asl.json").read_text())
+# Every state machine the module renders: the loop in each completion mode and the callback.
+RENDERED = {
+    "poll loop": ("default", "aws_sfn_state_machine.this[0]"),
+    "events loop": ("events", "aws_sfn_state_machine.this[0]"),
+    "events callback": ("events", "aws_sfn_state_machine.callback[0]"),
+}
 
-    languages = {template.get("QueryLanguage", "JSONPath")}
-    languages |= {state.get("QueryLanguage", "JSONPath") for state in template["States"].values()}
+
+@pytest.fixture(scope="module", params=list(RENDERED.values()), ids=list(RENDERED))
+def any_definition(plan: Callable[[str], dict[str, Any]], request: pytest.FixtureRequest) -> dict[str, Any]:
+    config, address = request.param
+    return rendered_definition(plan(config), address)
+
+
+@pytest.mark.parametrize("template", ["statemachine.asl.json", "statemachine.events.json", "callback.asl.json"])
+def test_templates_are_plain_json_in_jsonpath(template: str) -> None:
+    loaded = json.loads((REPO_ROOT / template).read_text())
+    states = loaded.get("States", loaded)  # statemachine.events.json holds states only
+
+    languages = {loaded.get("QueryLanguage", "JSONPath")}
+    languages |= {state.get("QueryLanguage", "JSONPath") for state in states.values()}
     assert languages == {"JSONPath"}
 
 
-def test_every_state_is_reachable(definition: dict[str, Any]) -> None:
-    assert asl.reachable(definition) == set(definition["States"])
+def test_every_state_is_reachable(any_definition: dict[str, Any]) -> None:
+    assert asl.reachable(any_definition) == set(any_definition["States"])
 
 
-def test_every_transition_names_a_state(definition: dict[str, Any]) -> None:
-    assert asl.dangling_targets(definition) == set()
+def test_every_transition_names_a_state(any_definition: dict[str, Any]) -> None:
+    assert asl.dangling_targets(any_definition) == set()
 
 
-def test_no_state_is_a_dead_end_or_a_trap(definition: dict[str, Any]) -> None:
-    assert asl.dead_ends(definition) == set()
-    assert asl.trapped(definition) == set()
+def test_no_state_is_a_dead_end_or_a_trap(any_definition: dict[str, Any]) -> None:
+    assert asl.dead_ends(any_definition) == set()
+    assert asl.trapped(any_definition) == set()
 
 
-def test_every_choice_has_a_default(definition: dict[str, Any]) -> None:
-    assert asl.choices_without_default(definition) == set()
+def test_every_choice_has_a_default(any_definition: dict[str, Any]) -> None:
+    assert asl.choices_without_default(any_definition) == set()
+
+
+def test_events_mode_swaps_only_the_wait_for_a_token_wait_and_its_polling_fallback(
+    plan: Callable[[str], dict[str, Any]], definition: dict[str, Any]
+) -> None:
+    events = rendered_definition(plan("events"))
+    wait = events["States"]["WaitForRun"]
+
+    assert set(events["States"]) - set(definition["States"]) == {"PollInstead"}
+    assert wait["Resource"] == "arn:aws:states:::aws-sdk:dynamodb:putItem.waitForTaskToken"
+    assert wait["TimeoutSecondsPath"] == "$.config.safety_poll_seconds"
+    assert asl.transitions(events)["WaitForRun"] == {"JudgeRun", "GetWorkflowRun", "PollInstead"}
+    assert asl.transitions(events)["PollInstead"] == {"GetWorkflowRun"}
+
+
+def test_callback_wakes_the_loop_only_after_claiming_the_token_of_an_ended_run(
+    plan: Callable[[str], dict[str, Any]],
+) -> None:
+    callback = rendered_definition(plan("events"), "aws_sfn_state_machine.callback[0]")
+    edges = asl.transitions(callback)
+
+    assert edges["HasRunEnded"] == {"RunStillRunning", "ClaimToken"}
+    assert edges["ClaimToken"] == {"WakeLoop", "ClaimLost"}
+    assert {name for name, targets in edges.items() if "WakeLoop" in targets} == {"ClaimToken"}
+    assert callback["States"]["ClaimToken"]["Parameters"]["ConditionExpression"] == "#token = :token"
 
 
 def test_loop_edges_are_as_designed(definition: dict[str, Any]) -> None:

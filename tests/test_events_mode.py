@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from test_loop_resilience import module_locals
 
 from conftest import EVENTS_WORKFLOW, EventsLoop
 from harness.emulator import AwsEmulator
@@ -113,6 +114,26 @@ def test_a_lost_event_is_made_up_for_by_the_safety_poll(
     assert polls_by_the_loop(sfn, execution.arn) == 1
     assert execution.error == "GlueWorkflowActionsFailed"
     assert "failed nodes: [publish-sales]" in execution.cause
+
+
+def test_events_per_safety_poll_are_what_the_history_budget_assumes(
+    sfn: Any, emulator: AwsEmulator, make_events_loop: MakeEventsLoop, glue: GlueRunSimulator
+) -> None:
+    loop = make_events_loop(safety_poll_seconds=1)
+    publish_fails = {"publish-sales": "FAILED"}
+    glue.script(
+        EVENTS_WORKFLOW,
+        RunOutcome(node_states=publish_fails, running_polls=1),
+        RunOutcome(node_states=publish_fails, running_polls=4),
+    )
+    start(sfn, loop.arn)
+    (short,) = wait_until_stopped(sfn, loop.arn)
+    start(sfn, loop.arn)
+    (long,) = wait_until_stopped(sfn, loop.arn, ignore={short.arn})
+
+    per_poll = (len(history_events(sfn, long.arn)) - len(history_events(sfn, short.arn))) / 3
+
+    assert per_poll == module_locals()["history_events_per_poll"]["events"] == 15
 
 
 def test_duplicated_last_event_continues_the_loop_exactly_once(

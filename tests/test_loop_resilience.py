@@ -39,7 +39,7 @@ def test_events_per_poll_are_what_the_history_budget_assumes(
 
     per_poll = (len(history_events(sfn, long.arn)) - len(history_events(sfn, short.arn))) / 3
 
-    assert per_poll == module_locals()["history_events_per_poll"] == 11
+    assert per_poll == module_locals()["history_events_per_poll"]["poll"] == 11
     assert len(history_events(sfn, long.arn)) < module_locals()["history_event_reserve"]
 
 
