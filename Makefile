@@ -16,8 +16,10 @@ export TF_IN_AUTOMATION := 1
 export CHECKOV_BIN := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
 
 DEMO_ARGS ?=
+# Python that ruff and mypy check: the tests, the job script and loopctl's package once it exists.
+PYTHON_SOURCES := tests modules $(wildcard glue_loop)
 
-.PHONY: help demo bench test tools terraform-check fmt clean FORCE
+.PHONY: help demo bench docs graphviz lint test tools terraform-check fmt clean FORCE
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -28,16 +30,30 @@ demo: tools ## Watch the loop drive the sample workflow in an embedded emulator 
 bench: tools ## Measure history events and state transitions per poll, run and run length in the emulator
 	PYTHONPATH=tests $(VENV)/bin/python -m harness.bench
 
-test: tools ## Run every check: fmt, validate, plans, ASL, executions in moto, end to end, checkov
-	$(VENV)/bin/ruff check tests modules
-	$(VENV)/bin/ruff format --check tests modules
+docs: tools graphviz ## Regenerate the READMEs' input/output tables and the diagrams (docs/) from the sources
+	PYTHONPATH=tests $(VENV)/bin/python -m harness.docs
+
+# dot renders docs/*.svg; the docs test compares them only when it is there.
+graphviz:
+	@command -v dot >/dev/null || { \
+	  command -v apt-get >/dev/null || { echo "Graphviz (dot) is needed: install it with your package manager" >&2; exit 1; }; \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get install -y -qq graphviz >/dev/null || { $$sudo apt-get update -qq && $$sudo apt-get install -y -qq graphviz >/dev/null; }; }
+
+lint: tools ## Static checks, the pre-commit hooks' commands: ruff, mypy, terraform fmt
+	$(VENV)/bin/ruff check $(PYTHON_SOURCES)
+	$(VENV)/bin/ruff format --check $(PYTHON_SOURCES)
+	$(VENV)/bin/mypy $(PYTHON_SOURCES)
+	terraform fmt -check -recursive -diff .
+
+test: lint ## Run every check: lint, validate, plans, terraform test, ASL, executions in moto, end to end, checkov
 	$(VENV)/bin/pytest $(PYTEST_ARGS) tests
 
 tools: terraform-check $(VENV)/.installed $(CHECKOV_VENV)/.installed $(BUILD)/terraform.rc
 
 fmt: tools ## Format Terraform and Python
 	terraform fmt -recursive .
-	$(VENV)/bin/ruff format tests modules
+	$(VENV)/bin/ruff format $(PYTHON_SOURCES)
 
 terraform-check:
 	@command -v terraform >/dev/null || { echo "terraform >= $(TF_MIN_VERSION) must be on PATH (none found)" >&2; exit 1; }

@@ -25,7 +25,8 @@ locals {
   sns_topic_arn        = var.create_sns_topic ? one(aws_sns_topic.this[*].arn) : var.sns_topic_arn
   sns_kms_key_arn      = local.create_sns_kms_key ? one(aws_kms_key.sns[*].arn) : var.sns_topic_kms_key_arn
 
-  glue_workflow_name = var.create_sample_workflow ? one(module.sample_workflow[*].workflow_name) : var.glue_workflow_name
+  # Without create there is no sample workflow, yet the definitions below are still rendered (templatefile refuses null).
+  glue_workflow_name = !var.create_sample_workflow ? var.glue_workflow_name : var.create ? module.sample_workflow[0].workflow_name : ""
 
   create_role      = var.create && var.create_role
   logging_enabled  = var.create && var.logging.level != "OFF"

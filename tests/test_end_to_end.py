@@ -1,18 +1,21 @@
-"""examples/existing-workflow applied to the emulator, run for real, and destroyed."""
+"""Examples applied to the emulator, run for real, and destroyed."""
 
 from __future__ import annotations
 
 import json
 import shlex
+from pathlib import Path
 from typing import Any
 
-from harness.emulator import AwsEmulator
-from harness.glue_simulator import CLEAN, GlueRunSimulator, RunOutcome
-from harness.loop import wait_until_stopped
+from harness.emulator import REGION, AwsEmulator
+from harness.eventbridge import RuleDelivery, end_run_with_events, wait_for_token
+from harness.glue_simulator import CLEAN, UNTIL_FINISHED, GlueRunSimulator, RunOutcome
+from harness.loop import entered_states, wait_until_stopped
 from harness.terraform import TerraformWorkspace
 
 E2E_WORKFLOW = "e2e-sales"
 VARIABLES = {"name": "e2e-loop", "glue_workflow_name": E2E_WORKFLOW, "poll_interval_seconds": 1}
+CLEAN_BY_EVENTS = RunOutcome(running_polls=UNTIL_FINISHED)
 
 
 def _cli_input(command: str) -> dict[str, Any]:
@@ -20,7 +23,7 @@ def _cli_input(command: str) -> dict[str, Any]:
     return json.loads(arguments[arguments.index("--input") + 1])
 
 
-def _role_policy(emulator: AwsEmulator, role: str, policy: str) -> dict[str, list[str]]:
+def _role_policy(emulator: AwsEmulator, role: str, policy: str) -> dict[str, dict[str, Any]]:
     document = emulator.client("iam").get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
     if isinstance(document, str):
         document = json.loads(document)
@@ -64,3 +67,61 @@ def test_example_applies_runs_two_clean_runs_stops_on_failure_and_destroys(
 
     assert example_workspace.state_resources() == []
     assert arn not in [machine["stateMachineArn"] for machine in sfn.list_state_machines()["stateMachines"]]
+
+
+def test_event_driven_example_applies_scoped_iam_wakes_on_glue_events_and_destroys(
+    emulator: AwsEmulator, glue: GlueRunSimulator, sfn: Any, tmp_path: Path
+) -> None:
+    workspace = TerraformWorkspace(tmp_path, "examples/event-driven", emulator.endpoint_url, REGION)
+    workspace.init()
+    variables = {"name": "e2e-events", "safety_poll_seconds": 3600}
+    workflow = "e2e-events"
+    glue.script(
+        workflow,
+        CLEAN_BY_EVENTS,
+        RunOutcome(node_states={"e2e-events-clean-sales": "FAILED"}, running_polls=UNTIL_FINISHED),
+    )
+    outputs = workspace.apply(variables)
+    try:
+        arn, callback_arn = outputs["state_machine_arn"], outputs["callback_state_machine_arn"]
+        table_arn = f"arn:aws:dynamodb:us-east-1:123456789012:table/{outputs['token_table_name']}"
+        workflow_arn = f"arn:aws:glue:us-east-1:123456789012:workflow/{workflow}"
+        assert (
+            _role_policy(emulator, "e2e-events", "glue-workflow-loop")["LeaveTaskTokenForEvents"]["Resource"]
+            == table_arn
+        )
+        callback_policy = _role_policy(emulator, "e2e-events-callback", "glue-workflow-loop-callback")
+        assert {sid: statement["Resource"] for sid, statement in callback_policy.items()} == {
+            "TakeTheTaskToken": table_arn,
+            "ReadTheRun": workflow_arn,
+            "WakeTheLoop": arn,
+        }
+        events = emulator.client("events")
+        (target,) = events.list_targets_by_rule(Rule=outputs["event_rule_name"])["Targets"]
+        assert target["Arn"] == callback_arn
+        assert target["RoleArn"].endswith(":role/e2e-events-events")
+        assert (
+            _role_policy(emulator, "e2e-events-events", "start-glue-workflow-loop-callback")["StartTheCallback"][
+                "Resource"
+            ]
+            == callback_arn
+        )
+        delivery = RuleDelivery(
+            events, sfn, events.describe_rule(Name=outputs["event_rule_name"])["EventPattern"], callback_arn
+        )
+        dynamodb = emulator.client("dynamodb")
+
+        sfn.start_execution(stateMachineArn=arn, input=json.dumps(_cli_input(outputs["start_loop_command"])))
+        for run_number in (1, 2):
+            run_id = wait_for_token(dynamodb, outputs["token_table_name"], glue, workflow, run_number)
+            end_run_with_events(glue, delivery, workflow, run_id)
+        chain = wait_until_stopped(sfn, arn)
+
+        assert [execution.status for execution in chain] == ["SUCCEEDED", "FAILED"]
+        assert [entered_states(sfn, execution.arn).count("GetWorkflowRun") for execution in chain] == [0, 0]
+        assert chain[-1].error == "GlueWorkflowActionsFailed"
+        assert "failed nodes: [e2e-events-clean-sales]" in (chain[-1].cause or "")
+    finally:
+        workspace.destroy(variables)
+
+    assert workspace.state_resources() == []

@@ -4,7 +4,6 @@ when a Glue job or crawler event finds the run ended; a safety poll covers lost 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +12,7 @@ from test_loop_resilience import module_locals
 
 from conftest import EVENTS_WORKFLOW, EventsLoop
 from harness.emulator import AwsEmulator
-from harness.eventbridge import pattern_matches
+from harness.eventbridge import end_run_with_events, pattern_matches, wait_for_token, waiting_token
 from harness.glue_simulator import UNTIL_FINISHED, GlueRunSimulator, RunOutcome, glue_event, state_change_events
 from harness.loop import entered_states, history_events, wait_until_stopped
 from harness.plans import planned_resources
@@ -27,32 +26,17 @@ def start(sfn: Any, arn: str) -> None:
     sfn.start_execution(stateMachineArn=arn, input="{}")
 
 
-def waiting_token(emulator: AwsEmulator, loop: EventsLoop, run_number: int, glue: GlueRunSimulator) -> str:
-    """Wait until the loop has left its token for its run_number-th run; return the run id."""
-    dynamodb = emulator.client("dynamodb")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        runs = glue.runs_of(EVENTS_WORKFLOW)
-        item = dynamodb.get_item(TableName=loop.token_table, Key={"workflow": {"S": EVENTS_WORKFLOW}}).get("Item")
-        if len(runs) >= run_number and item and item["run_id"]["S"] == runs[run_number - 1].run_id:
-            return runs[run_number - 1].run_id
-        time.sleep(0.05)
-    raise TimeoutError(f"no token left for run {run_number}")
+def token_run(emulator: AwsEmulator, loop: EventsLoop, glue: GlueRunSimulator, run_number: int) -> str:
+    return wait_for_token(emulator.client("dynamodb"), loop.token_table, glue, EVENTS_WORKFLOW, run_number)
 
 
-def stored_token(emulator: AwsEmulator, loop: EventsLoop) -> str:
-    key = {"workflow": {"S": EVENTS_WORKFLOW}}
-    return str(emulator.client("dynamodb").get_item(TableName=loop.token_table, Key=key)["Item"]["token"]["S"])
+def stored_token(emulator: AwsEmulator, loop: EventsLoop) -> str | None:
+    token = waiting_token(emulator.client("dynamodb"), loop.token_table, EVENTS_WORKFLOW)
+    return None if token is None else token["token"]
 
 
-def end_run_with_events(glue: GlueRunSimulator, loop: EventsLoop, run_id: str) -> list[dict[str, Any] | None]:
-    """Deliver the run's node events as its nodes end: all but the last while the run is still
-    running, then the last once it has ended. Returns the callback executions, in order."""
-    run = next(run for run in glue.runs_of(EVENTS_WORKFLOW) if run.run_id == run_id)
-    *earlier, last = state_change_events(run)
-    callbacks = [loop.delivery.deliver_and_wait(event) for event in earlier]
-    glue.finish(run_id)
-    return [*callbacks, loop.delivery.deliver_and_wait(last)]
+def end_run(glue: GlueRunSimulator, loop: EventsLoop, run_id: str) -> list[dict[str, Any] | None]:
+    return end_run_with_events(glue, loop.delivery, EVENTS_WORKFLOW, run_id)
 
 
 def polls_by_the_loop(sfn: Any, execution_arn: str) -> int:
@@ -66,8 +50,8 @@ def test_loop_advances_on_the_last_nodes_event_without_polling(
     glue.script(EVENTS_WORKFLOW, WAITS_FOR_AN_EVENT, PUBLISH_FAILS)
     start(sfn, loop.arn)
 
-    first_callbacks = end_run_with_events(glue, loop, waiting_token(emulator, loop, 1, glue))
-    end_run_with_events(glue, loop, waiting_token(emulator, loop, 2, glue))
+    first_callbacks = end_run(glue, loop, token_run(emulator, loop, glue, 1))
+    end_run(glue, loop, token_run(emulator, loop, glue, 2))
     first, second = wait_until_stopped(sfn, loop.arn)
 
     assert [callback and callback["status"] for callback in first_callbacks] == ["SUCCEEDED"] * 3
@@ -84,7 +68,7 @@ def test_events_of_a_run_still_going_leave_the_loop_waiting(
     loop = make_events_loop(safety_poll_seconds=3600)
     glue.script(EVENTS_WORKFLOW, WAITS_FOR_AN_EVENT)
     start(sfn, loop.arn)
-    run_id = waiting_token(emulator, loop, 1, glue)
+    run_id = token_run(emulator, loop, glue, 1)
     run = glue.runs_of(EVENTS_WORKFLOW)[0]
 
     token_before = stored_token(emulator, loop)
@@ -96,7 +80,7 @@ def test_events_of_a_run_still_going_leave_the_loop_waiting(
     assert execution["status"] == "RUNNING"
     assert entered_states(sfn, execution["executionArn"]).count("WaitForRun") == 1
     assert stored_token(emulator, loop) == token_before
-    assert waiting_token(emulator, loop, 1, glue) == run_id
+    assert token_run(emulator, loop, glue, 1) == run_id
 
 
 def test_a_lost_event_is_made_up_for_by_the_safety_poll(
@@ -105,7 +89,7 @@ def test_a_lost_event_is_made_up_for_by_the_safety_poll(
     loop = make_events_loop(safety_poll_seconds=2)
     glue.script(EVENTS_WORKFLOW, PUBLISH_FAILS)
     start(sfn, loop.arn)
-    glue.finish(waiting_token(emulator, loop, 1, glue))  # and EventBridge drops every event
+    glue.finish(token_run(emulator, loop, glue, 1))  # and EventBridge drops every event
 
     (execution,) = wait_until_stopped(sfn, loop.arn)
 
@@ -142,7 +126,7 @@ def test_duplicated_last_event_continues_the_loop_exactly_once(
     loop = make_events_loop(safety_poll_seconds=3600)
     glue.script(EVENTS_WORKFLOW, WAITS_FOR_AN_EVENT, PUBLISH_FAILS)
     start(sfn, loop.arn)
-    run = glue.finish(waiting_token(emulator, loop, 1, glue))
+    run = glue.finish(token_run(emulator, loop, glue, 1))
     last = state_change_events(run)[-1]
 
     callbacks: list[str | None] = [None] * 4
@@ -154,7 +138,7 @@ def test_duplicated_last_event_continues_the_loop_exactly_once(
     for thread in threads:
         thread.join()
     outcomes = [loop.delivery.wait(arn)["status"] for arn in callbacks if arn]
-    end_run_with_events(glue, loop, waiting_token(emulator, loop, 2, glue))
+    end_run(glue, loop, token_run(emulator, loop, glue, 2))
     chain = wait_until_stopped(sfn, loop.arn)
 
     assert outcomes == ["SUCCEEDED"] * 4

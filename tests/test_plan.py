@@ -82,7 +82,7 @@ def test_create_false_plans_nothing(plan: Plan) -> None:
 
 # Terraform reports every failed variable validation of a plan at once, so each batch costs one
 # plan; preconditions are checked only once the variables are valid, so they get batches of their own.
-REFUSALS = {
+REFUSALS: dict[str, tuple[dict[str, Any], list[str]]] = {
     "one-bad-value-per-variable": (
         {
             "name": "",

@@ -3,19 +3,40 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
 
 TERMINAL_TYPES = {"Succeed", "Fail"}
 
 
+@dataclass(frozen=True)
+class Transition:
+    source: str
+    target: str
+    via: Literal["Choice", "Default", "Next", "Catch"]
+    # The Choice rule or the Catcher taken, so that a diagram can say when the transition happens.
+    rule: dict[str, Any] | None = None
+
+
+def all_transitions(definition: dict[str, Any]) -> Iterator[Transition]:
+    """Every transition of every state, in the order the state lists them."""
+    for name, state in definition["States"].items():
+        for rule in state.get("Choices", []):
+            yield Transition(name, rule["Next"], "Choice", rule)
+        if "Default" in state:
+            yield Transition(name, state["Default"], "Default")
+        if "Next" in state:
+            yield Transition(name, state["Next"], "Next")
+        for catcher in state.get("Catch", []):
+            yield Transition(name, catcher["Next"], "Catch", catcher)
+
+
 def transitions(definition: dict[str, Any]) -> dict[str, set[str]]:
     """Every state's possible next states: Next, Choice rules and Default, Catch targets."""
-    edges: dict[str, set[str]] = {}
-    for name, state in definition["States"].items():
-        targets = {rule["Next"] for rule in state.get("Choices", [])}
-        targets |= {catcher["Next"] for catcher in state.get("Catch", [])}
-        targets |= {state[key] for key in ("Next", "Default") if key in state}
-        edges[name] = targets
+    edges: dict[str, set[str]] = {name: set() for name in definition["States"]}
+    for transition in all_transitions(definition):
+        edges[transition.source].add(transition.target)
     return edges
 
 

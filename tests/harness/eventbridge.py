@@ -7,6 +7,8 @@ import json
 import time
 from typing import Any
 
+from harness.glue_simulator import GlueRunSimulator, state_change_events
+
 
 def pattern_matches(events: Any, event_pattern: str, event: dict[str, Any]) -> bool:
     """EventBridge's own verdict (TestEventPattern) on whether the pattern matches the event."""
@@ -40,3 +42,33 @@ class RuleDelivery:
                 return described
             time.sleep(0.05)
         raise TimeoutError(f"{execution_arn} still running after {timeout} s")
+
+
+def waiting_token(dynamodb: Any, table: str, workflow: str) -> dict[str, str] | None:
+    """The token a loop left for ``workflow`` (its run_id, token and execution), if any."""
+    item = dynamodb.get_item(TableName=table, Key={"workflow": {"S": workflow}}).get("Item")
+    return None if item is None else {name: value["S"] for name, value in item.items()}
+
+
+def wait_for_token(dynamodb: Any, table: str, glue: GlueRunSimulator, workflow: str, run_number: int) -> str:
+    """Wait until the loop waits on its run_number-th run of ``workflow``; return that run's id."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        runs = glue.runs_of(workflow)
+        token = waiting_token(dynamodb, table, workflow)
+        if len(runs) >= run_number and token and token["run_id"] == runs[run_number - 1].run_id:
+            return token["run_id"]
+        time.sleep(0.05)
+    raise TimeoutError(f"the loop left no token for run {run_number} of {workflow}")
+
+
+def end_run_with_events(
+    glue: GlueRunSimulator, delivery: RuleDelivery, workflow: str, run_id: str
+) -> list[dict[str, Any] | None]:
+    """Deliver a run's job and crawler events as its nodes end: all but the last while the run
+    is still running, then the last once it has ended. Returns the callback executions."""
+    run = next(run for run in glue.runs_of(workflow) if run.run_id == run_id)
+    *earlier, last = state_change_events(run)
+    callbacks = [delivery.deliver_and_wait(event) for event in earlier]
+    glue.finish(run_id)
+    return [*callbacks, delivery.deliver_and_wait(last)]

@@ -13,7 +13,8 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 def start_execution_times_out(monkeypatch: pytest.MonkeyPatch, when: Callable[[str], bool]) -> list[str]:
     """Make StartExecution start the execution and then fail as a timeout would, for every
     execution name ``when`` accepts; returns the names it did this to, as they happen."""
-    original = StepFunctionsParserBackend.start_execution
+    # moto_shims' start_execution by now, which (unlike moto's) takes a missing name.
+    original: Callable[..., Any] = StepFunctionsParserBackend.start_execution
     timed_out: list[str] = []
 
     def start_execution(backend: StepFunctionsParserBackend, arn: str, name: str | None, *args: Any) -> Any:

@@ -9,12 +9,17 @@ import json
 import os
 import re
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from python_terraform import IsFlagged, IsNotFlagged, Terraform
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The root module and its submodules.
+MODULE_DIRECTORIES = [REPO_ROOT, *sorted(path for path in (REPO_ROOT / "modules").glob("*") if path.is_dir())]
+# Terraform's own tests (.tftest.hcl) and the provider mocks they share.
+NATIVE_TEST_DIR = REPO_ROOT / "tests"
 
 # `make` writes the CLI config (provider mirror or registry); a bare `pytest` run reuses it.
 _CLI_CONFIG = REPO_ROOT / ".build" / "terraform.rc"
@@ -42,6 +47,17 @@ _ENDPOINT_SERVICES = (
     "ssm",
     "sts",
 )
+
+
+@dataclass
+class TerraformTestResults:
+    """What ``terraform test -json`` reported."""
+
+    # (test file relative to the working directory, run block name) -> pass, fail, error or skip
+    runs: dict[tuple[str, str], str] = field(default_factory=dict)
+    # The closing line's numbers: status, passed, failed, errored, skipped.
+    summary: dict[str, Any] = field(default_factory=dict)
+    diagnostics: list[str] = field(default_factory=list)
 
 
 class TerraformError(RuntimeError):
@@ -76,16 +92,20 @@ class TerraformWorkspace:
 
     Configurations with their own ``provider "aws"`` block (examples) get an override file;
     the root module, which has none as a registry module should, gets a provider file.
+    Without an endpoint none is written: ``terraform test`` runs on mock providers.
     """
 
-    def __init__(self, copy_root: Path, relative_dir: str, endpoint_url: str, region: str) -> None:
+    def __init__(
+        self, copy_root: Path, relative_dir: str, endpoint_url: str | None = None, region: str | None = None
+    ) -> None:
         shutil.copytree(REPO_ROOT, copy_root, ignore=_IGNORED, dirs_exist_ok=True)
         self.directory = copy_root / relative_dir
-        has_provider = any(
-            re.search(r'^provider\s+"aws"', tf.read_text(), re.MULTILINE) for tf in self.directory.glob("*.tf")
-        )
-        provider_file = "emulator_override.tf" if has_provider else "emulator_provider.tf"
-        (self.directory / provider_file).write_text(provider_block(endpoint_url, region))
+        if endpoint_url is not None and region is not None:
+            has_provider = any(
+                re.search(r'^provider\s+"aws"', tf.read_text(), re.MULTILINE) for tf in self.directory.glob("*.tf")
+            )
+            provider_file = "emulator_override.tf" if has_provider else "emulator_provider.tf"
+            (self.directory / provider_file).write_text(provider_block(endpoint_url, region))
         self._tf = Terraform(working_dir=str(self.directory))
         self._var_files = 0
 
@@ -109,9 +129,33 @@ class TerraformWorkspace:
     def init(self) -> None:
         self._checked("init", self._tf.init(input=False))
 
-    def fmt_check(self) -> str:
-        """Files that ``terraform fmt`` would change, as a diff; empty when all are formatted."""
-        return self._run("fmt", "-check", "-recursive", "-diff", ok_codes=(0, 3))
+    def add_native_tests(self) -> None:
+        """Copy the ``.tftest.hcl`` files and their mocks (which the module copy leaves out with tests/)."""
+        tests = self.directory / "tests"
+        tests.mkdir(exist_ok=True)
+        for test_file in NATIVE_TEST_DIR.glob("*.tftest.hcl"):
+            shutil.copy2(test_file, tests)
+        shutil.copytree(NATIVE_TEST_DIR / "mocks", tests / "mocks", dirs_exist_ok=True)
+
+    def test(self) -> TerraformTestResults:
+        """Run ``terraform test`` and read its machine-readable report."""
+        # python-terraform has no test command; a failed run block exits 1 and is reported, not raised.
+        code, stdout, stderr = self._tf.cmd("test", json=IsFlagged)
+        results = TerraformTestResults()
+        for line in stdout.splitlines():
+            message = json.loads(line)
+            if message["type"] == "test_run" and "status" in message["test_run"]:
+                results.runs[(message["@testfile"], message["@testrun"])] = message["test_run"]["status"]
+            elif message["type"] == "diagnostic":
+                where = " ".join(message[key] for key in ("@testfile", "@testrun") if key in message)
+                diagnostic = message["diagnostic"]
+                results.diagnostics.append(f"{where}: {diagnostic['summary']}: {diagnostic.get('detail', '')}")
+            elif message["type"] == "test_summary":
+                results.summary = message["test_summary"]
+        if code not in (0, 1) or not results.summary:
+            # Without a summary Terraform stopped before testing (a syntax error, a missing provider).
+            raise TerraformError("test", code, stdout, "\n".join(results.diagnostics) or stderr)
+        return results
 
     def validate(self) -> dict[str, Any]:
         return json.loads(self._run("validate", json=IsFlagged, ok_codes=(0, 1)))

@@ -72,3 +72,52 @@ def blocks(directory: Path) -> list[Block]:
                                 names |= inner_arguments | {f"{inner}{{}}" for inner in inner_blocks}
                         found.append(block)
     return found
+
+
+def conditions(directory: Path) -> dict[str, int]:
+    """Custom conditions of a module by the address a run's expect_failures names it with:
+    validation blocks of var.NAME, pre- and postconditions of TYPE.NAME, data.TYPE.NAME and output.NAME.
+    expect_failures names the object, not the condition, so each condition needs a run of its own."""
+    found: dict[str, int] = {}
+    for path in sorted(directory.glob("*.tf")):
+        parsed = hcl2.load(path.open())
+        for entry in parsed.get("variable", []):
+            for name, body in entry.items():
+                found[f"var.{_unquote(name)}"] = len(body.get("validation", []))
+        for kind, prefix in (("resource", ""), ("data", "data.")):
+            for entry in parsed.get(kind, []):
+                for type_key, named in entry.items():
+                    for name_key, body in named.items():
+                        found[f"{prefix}{_unquote(type_key)}.{_unquote(name_key)}"] = sum(
+                            len(block.get("precondition", [])) + len(block.get("postcondition", []))
+                            for block in body.get("lifecycle", [])
+                        )
+        for entry in parsed.get("output", []):
+            for name, body in entry.items():
+                found[f"output.{_unquote(name)}"] = len(body.get("precondition", []))
+    return {address: count for address, count in found.items() if count}
+
+
+@dataclass
+class RunBlock:
+    file: Path
+    name: str
+    module_source: str  # "." for the module under test, else the run's module { source }
+    expect_failures: list[str]
+
+
+def run_blocks(path: Path) -> list[RunBlock]:
+    """The run blocks of a .tftest.hcl file."""
+    found: list[RunBlock] = []
+    for entry in hcl2.load(path.open()).get("run", []):
+        for name, body in entry.items():
+            modules = body.get("module", [])
+            found.append(
+                RunBlock(
+                    path,
+                    _unquote(name),
+                    _unquote(modules[0]["source"]) if modules else ".",
+                    [address.removeprefix("${").removesuffix("}") for address in body.get("expect_failures", [])],
+                )
+            )
+    return found

@@ -1,0 +1,23 @@
+provider "aws" {
+  region = var.region
+}
+
+module "glue_loop" {
+  source = "../.."
+
+  name = var.name
+
+  create_sample_workflow = true
+  sample_workflow = {
+    bucket_force_destroy = true
+  }
+
+  completion_mode = "events"
+  completion_events = {
+    safety_poll_seconds = var.safety_poll_seconds
+  }
+
+  tags = {
+    Example = "event-driven"
+  }
+}

@@ -1,0 +1,29 @@
+output "state_machine_arn" {
+  description = "ARN of the state machine that runs the loop."
+  value       = module.glue_loop.state_machine_arn
+}
+
+output "start_loop_command" {
+  description = "AWS CLI command that starts the loop."
+  value       = module.glue_loop.start_loop_command
+}
+
+output "sample_workflow" {
+  description = "Names of the sample workflow's resources."
+  value       = module.glue_loop.sample_workflow
+}
+
+output "callback_state_machine_arn" {
+  description = "ARN of the EXPRESS state machine that EventBridge starts to wake the loop."
+  value       = module.glue_loop.callback_state_machine_arn
+}
+
+output "event_rule_name" {
+  description = "EventBridge rule matching the sample workflow's job and crawler state changes."
+  value       = module.glue_loop.event_rule_name
+}
+
+output "token_table_name" {
+  description = "DynamoDB table holding the waiting execution's task token."
+  value       = module.glue_loop.token_table_name
+}

@@ -1,0 +1,1 @@
+"""Operator CLI for a glue-workflow-loop state machine: ``python -m glue_loop --help``."""

@@ -1,0 +1,5 @@
+import sys
+
+from glue_loop.cli import main
+
+sys.exit(main())

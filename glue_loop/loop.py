@@ -1,0 +1,180 @@
+"""A loop's executions, the runs of its Glue workflow and its pause flag, through boto3."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from glue_loop.definition import DefinitionError, LoopDefinition, parse
+
+FINAL_STATUSES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+OPERATOR_STOP = "OperatorStop"
+
+
+@dataclass(frozen=True)
+class Execution:
+    arn: str
+    name: str
+    status: str  # "" while Step Functions lists an execution it has not started yet
+    started: datetime
+    stopped: datetime | None
+    run_number: int | None
+    sequence: int | None
+    error: str | None
+    cause: str | None
+    stop_reason: str | None  # set by the loop when it ends without failing, e.g. "paused"
+    started_successor: bool
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    kind: str  # JOB or CRAWLER
+    state: str | None  # None: not run (yet) in this workflow run
+    error: str | None
+
+
+@dataclass(frozen=True)
+class GlueRun:
+    run_id: str
+    status: str
+    started: datetime | None
+    completed: datetime | None
+    statistics: dict[str, int]
+    nodes: list[Node]
+    error: str | None
+
+
+class Loop:
+    def __init__(self, state_machine_arn: str, definition: LoopDefinition, clients: dict[str, Any]) -> None:
+        self.arn = state_machine_arn
+        self.definition = definition
+        self._sfn, self._glue, self._ssm = clients["stepfunctions"], clients["glue"], clients["ssm"]
+
+    @classmethod
+    def connect(cls, state_machine_arn: str, endpoint_url: str | None = None, region: str | None = None) -> Loop:
+        """Reads the state machine's definition; raises botocore's errors for a wrong ARN,
+        missing credentials or an unreachable endpoint."""
+        arn_fields = state_machine_arn.split(":")
+        # The state machine's own region unless told otherwise: a profile's default region may differ.
+        region = region or (arn_fields[3] if len(arn_fields) > 3 and arn_fields[3] else None)
+        config = Config(connect_timeout=5, read_timeout=30, retries={"mode": "standard", "max_attempts": 3})
+        # A session of its own: boto3's default one keeps the credentials it found first.
+        session = boto3.session.Session(region_name=region)
+        clients = {
+            service: session.client(service, endpoint_url=endpoint_url, config=config)
+            for service in ("stepfunctions", "glue", "ssm")
+        }
+        machine = clients["stepfunctions"].describe_state_machine(stateMachineArn=state_machine_arn)
+        return cls(state_machine_arn, parse(machine["definition"]), clients)
+
+    @property
+    def workflow(self) -> str:
+        return self.definition.workflow_name
+
+    # --- executions ---
+
+    def executions(self, limit: int = 1000, status: str | None = None) -> list[Execution]:
+        """The newest ``limit`` executions (only those with ``status`` if given), newest first."""
+        filters = {"statusFilter": status} if status else {}
+        listed = self._sfn.list_executions(stateMachineArn=self.arn, maxResults=limit, **filters)["executions"]
+        return [self._describe(item["executionArn"]) for item in listed]
+
+    def _describe(self, execution_arn: str) -> Execution:
+        item = self._sfn.describe_execution(executionArn=execution_arn)
+        execution_input = json.loads(item.get("input") or "{}")
+        output = json.loads(item.get("output") or "{}")
+        return Execution(
+            arn=execution_arn,
+            name=item["name"],
+            status=item.get("status", ""),
+            started=item["startDate"],
+            stopped=item.get("stopDate"),
+            run_number=execution_input.get("run_number"),
+            sequence=execution_input.get("sequence"),
+            error=item.get("error") or None,
+            cause=item.get("cause") or None,
+            stop_reason=output.get("stop_reason"),
+            started_successor="next" in output,
+        )
+
+    def has_ended(self) -> bool:
+        """Whether no execution runs nor is about to: the newest ended without starting a successor."""
+        if self.executions(status="RUNNING"):
+            return False
+        newest = self.executions(limit=1)
+        return not newest or (newest[0].final and not newest[0].started_successor)
+
+    def current_state(self, execution_arn: str) -> str | None:
+        """The state the execution entered last, from the end of its history."""
+        events = self._sfn.get_execution_history(executionArn=execution_arn, reverseOrder=True, maxResults=20)
+        entered = [event for event in events["events"] if "stateEnteredEventDetails" in event]
+        # Taken by event id, not position: some emulators ignore reverseOrder.
+        return str(max(entered, key=lambda event: event["id"])["stateEnteredEventDetails"]["name"]) if entered else None
+
+    def start(self, execution_input: str) -> str:
+        return str(self._sfn.start_execution(stateMachineArn=self.arn, input=execution_input)["executionArn"])
+
+    def stop(self, execution_arn: str, cause: str) -> None:
+        self._sfn.stop_execution(executionArn=execution_arn, error=OPERATOR_STOP, cause=cause)
+
+    # --- Glue ---
+
+    def glue_run(self) -> GlueRun | None:
+        """The workflow's current or last run, None when it has none or does not exist."""
+        try:
+            workflow = self._glue.get_workflow(Name=self.workflow, IncludeGraph=False)["Workflow"]
+        except self._glue.exceptions.EntityNotFoundException:
+            return None
+        last_run = workflow.get("LastRun")
+        if last_run is None:
+            return None
+        run = self._glue.get_workflow_run(Name=self.workflow, RunId=last_run["WorkflowRunId"], IncludeGraph=True)["Run"]
+        return GlueRun(
+            run_id=run["WorkflowRunId"],
+            status=run["Status"],
+            started=run.get("StartedOn"),
+            completed=run.get("CompletedOn"),
+            statistics=run.get("Statistics", {}),
+            nodes=[_node(node) for node in run.get("Graph", {}).get("Nodes", []) if node["Type"] != "TRIGGER"],
+            error=run.get("ErrorMessage"),
+        )
+
+    def stop_glue_run(self, run_id: str) -> None:
+        self._glue.stop_workflow_run(Name=self.workflow, RunId=run_id)
+
+    # --- pause flag ---
+
+    @property
+    def pause_parameter(self) -> str:
+        if self.definition.pause_parameter is None:
+            raise DefinitionError("this loop reads no pause parameter (create_pause_parameter = false): use stop")
+        return self.definition.pause_parameter
+
+    def pause_flag(self) -> str | None:
+        """The pause parameter's value, None when the parameter does not exist."""
+        try:
+            return str(self._ssm.get_parameter(Name=self.pause_parameter)["Parameter"]["Value"])
+        except self._ssm.exceptions.ParameterNotFound:
+            return None
+
+    def set_pause_flag(self, paused: bool) -> None:
+        self._ssm.put_parameter(Name=self.pause_parameter, Value=str(paused).lower(), Overwrite=True)
+
+
+def _node(node: dict[str, Any]) -> Node:
+    """A job or crawler with the state of its latest run in the workflow run."""
+    if node["Type"] == "JOB":
+        latest: dict[str, Any] = next(iter(node.get("JobDetails", {}).get("JobRuns", [])), {})
+        return Node(node["Name"], "JOB", latest.get("JobRunState"), latest.get("ErrorMessage"))
+    latest = next(iter(node.get("CrawlerDetails", {}).get("Crawls", [])), {})
+    return Node(node["Name"], node["Type"], latest.get("State"), latest.get("ErrorMessage"))

@@ -1,0 +1,236 @@
+"""The generated docs (`make docs`) are up to date, and the generator says what the sources say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+
+from harness import docs
+from harness.emulator import AwsEmulator
+from harness.terraform import REPO_ROOT
+
+RUN = "run `make docs` and commit the result"
+
+
+@pytest.fixture(scope="module")
+def generated(emulator: AwsEmulator) -> dict[Path, str]:
+    return docs.generate(emulator.endpoint_url)
+
+
+def _names(paths: list[Path]) -> str:
+    return ", ".join(str(path.relative_to(REPO_ROOT)) for path in paths)
+
+
+def test_readme_blocks_and_diagram_sources_are_up_to_date(generated: dict[Path, str]) -> None:
+    stale = docs.stale(generated)
+
+    assert not stale, f"stale: {_names(stale)}: {RUN}"
+
+
+def test_no_diagram_outlives_its_source(generated: dict[Path, str]) -> None:
+    leftovers = docs.orphaned(generated)
+
+    assert not leftovers, f"left over: {_names(leftovers)}: {RUN}"
+
+
+def test_svgs_are_up_to_date(generated: dict[Path, str]) -> None:
+    installed = docs.installed_graphviz()
+    if installed is None:
+        pytest.skip("Graphviz's dot is not installed, so docs/*.svg are not compared (.ci/run installs it)")
+    committed = {
+        version for svg in docs.DOCS.glob("*.svg") if (version := docs.graphviz_version(svg.read_text())) is not None
+    }
+    if committed and committed != {installed}:
+        pytest.skip(f"docs/*.svg were rendered by Graphviz {', '.join(sorted(committed))}, not {installed}")
+
+    stale = docs.stale(docs.svgs(generated))
+
+    assert not stale, f"stale: {_names(stale)}: {RUN}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The generator on small pieces
+# ---------------------------------------------------------------------------------------------
+
+
+def _variable(hcl: str) -> dict[str, Any]:
+    ((body,),) = (entry.values() for entry in hcl2.loads(hcl)["variable"])
+    return body
+
+
+def test_long_object_type_is_laid_out_one_attribute_per_line_with_its_optional_defaults() -> None:
+    body = _variable(
+        """variable "v" {
+          type = map(object({
+            level = optional(string, "ERROR")
+            retry = optional(object({ attempts = optional(number, 3), on = list(string) }), {})
+          }))
+        }"""
+    )
+
+    assert docs.hcl_type(body["type"]) == (
+        "map(object({\n"
+        '  level = optional(string, "ERROR")\n'
+        "  retry = optional(object({\n"
+        "    attempts = optional(number, 3)\n"
+        "    on       = list(string)\n"
+        "  }), {})\n"
+        "}))"
+    )
+
+
+def test_short_types_and_defaults_stay_on_one_line() -> None:
+    body = _variable('variable "v" {\n type = object({ a = optional(bool, true) })\n default = { a = false }\n}')
+
+    assert docs.hcl_type(body["type"]) == "object({a = optional(bool, true)})"
+    assert docs.hcl_value(body["default"]) == "{ a = false }"
+    assert docs.hcl_type(None) == "any"
+
+
+def test_inputs_table_says_required_defaults_and_escapes_descriptions(tmp_path: Path) -> None:
+    (tmp_path / "variables.tf").write_text(
+        """variable "name" {
+  description = "Prefix: <name>-x | y, \\"quoted\\""
+  type        = string
+}
+
+variable "tags" {
+  description = <<-EOT
+    Tags
+    for all.
+  EOT
+  type        = map(string)
+  default     = null
+}
+"""
+    )
+
+    table = docs.tf_docs(tmp_path).split("## Inputs\n\n", 1)[1].split("\n\n", 1)[0]
+
+    assert table.splitlines()[2:] == [
+        '| `name` | Prefix: &lt;name&gt;-x \\| y, "quoted" | `string` | n/a | yes |',
+        "| `tags` | Tags for all. | `map(string)` | `null` | no |",
+    ]
+
+
+def test_choice_with_default_and_task_with_catch_become_labelled_edges(tmp_path: Path) -> None:
+    definition = {
+        "StartAt": "Work",
+        "States": {
+            "Work": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::glue:startJobRun.sync",
+                "Next": "Judge",
+                "Catch": [{"ErrorEquals": ["Glue.A", "States.ALL"], "Next": "Broken"}],
+            },
+            "Judge": {
+                "Type": "Choice",
+                "Choices": [
+                    {
+                        "And": [
+                            {"Variable": "$.run.status", "StringEquals": "DONE"},
+                            {
+                                "Or": [
+                                    {"Variable": "$.n", "NumericGreaterThanPath": "$.max"},
+                                    {"Variable": "$.x", "IsNull": True},
+                                ]
+                            },
+                        ],
+                        "Next": "Done",
+                    },
+                    {"Not": {"Variable": "$.token", "IsPresent": True}, "Next": "Work"},
+                    {"Not": {"Variable": "$.n", "NumericLessThan": 3}, "Next": "Broken"},
+                ],
+                "Default": "Broken",
+            },
+            "Done": {"Type": "Pass", "End": True},
+            "Broken": {"Type": "Fail"},
+        },
+    }
+
+    diagram = docs.state_machine_diagram(tmp_path / "m.asl.json", definition)
+
+    assert diagram.edges == [
+        (docs.START, "Work", ""),
+        ("Work", "Judge", ""),
+        ("Work", "Broken", "catch Glue.A, States.ALL"),
+        ("Judge", "Done", 'run.status == "DONE" and (n >\nmax or x is null)'),
+        ("Judge", "Work", "token is not present"),
+        ("Judge", "Broken", "not (n < 3)"),
+        ("Judge", "Broken", "Default"),
+        ("Done", docs.END, ""),
+    ]
+    assert diagram.nodes["Work"] == ("Work\nglue:startJobRun.sync", "task")
+    assert diagram.nodes["Broken"] == ("Broken", "fail")
+
+
+def test_diagram_labels_are_escaped_in_dot_and_mermaid() -> None:
+    diagram = docs.Diagram("d", title="t", source="s", caption="c")
+    diagram.node("a", 'say "hi"', "task")
+    diagram.node("b", "<b>\nnext", "choice")
+    diagram.edge("a", "b", 'x == "#1"')
+
+    assert '"a" [label="say \\"hi\\"", shape=box];' in docs.to_dot(diagram)
+    assert '"a" -> "b" [label="x == \\"#1\\""];' in docs.to_dot(diagram)
+    assert docs.to_mermaid(diagram).splitlines()[1:] == [
+        '  n0["say #quot;hi#quot;"]',
+        '  n1{"#lt;b#gt;<br>next"}',
+        '  n0 -->|"x == #quot;#35;1#quot;"| n1',
+    ]
+
+
+def _trigger(
+    name: str, kind: str, actions: list[dict[str, Any]], logical: str = "", *conditions: Any
+) -> dict[str, Any]:
+    predicate = [{"logical": logical, "conditions": list(conditions)}] if logical else []
+    return {"name": name, "type": kind, "actions": actions, "predicate": predicate}
+
+
+def test_trigger_graph_follows_the_planned_triggers() -> None:
+    def created(address: str, after: dict[str, Any]) -> dict[str, Any]:
+        return {"address": address, "change": {"actions": ["create"], "after": after}}
+
+    crawled = {"crawler_name": "w-crawl", "crawl_state": "SUCCEEDED", "job_name": None, "state": None}
+    failed = {"crawler_name": None, "crawl_state": None, "job_name": "w-clean", "state": "FAILED"}
+    plan = {
+        "resource_changes": [
+            created("module.m[0].aws_glue_workflow.this[0]", {"name": "w"}),
+            created("aws_glue_trigger.start[0]", _trigger("w-start", "ON_DEMAND", [{"crawler_name": "w-crawl"}])),
+            created(
+                'aws_glue_trigger.conditional["a.b"]',
+                _trigger(
+                    "w-then", "CONDITIONAL", [{"crawler_name": None, "job_name": "w-clean"}], "ANY", crawled, failed
+                ),
+            ),
+        ]
+    }
+
+    diagram = docs.trigger_diagram(plan)
+
+    assert diagram.nodes["trigger w-then"] == ("then\nANY", "trigger")
+    assert diagram.nodes["crawler w-crawl"] == ("crawl", "crawler")
+    assert diagram.edges == [
+        (docs.START, "trigger w-start", ""),
+        ("trigger w-start", "crawler w-crawl", ""),
+        ("crawler w-crawl", "trigger w-then", "SUCCEEDED"),
+        ("job w-clean", "trigger w-then", "FAILED"),
+        ("trigger w-then", "job w-clean", ""),
+    ]
+
+
+def test_block_is_replaced_in_place_or_added_beside_its_siblings() -> None:
+    markers = docs.diagram_markers("new")
+    sibling_end = docs.diagram_markers("old")[1]
+    text = f"# T\n\n<!-- BEGIN_DIAGRAM old -->\nx\n{sibling_end}\n\nrest\n"
+
+    added = docs.with_block(text, markers, "fresh", after=[sibling_end])
+    replaced = docs.with_block(added, markers, "newer", after=[sibling_end])
+
+    assert (
+        added == f"# T\n\n<!-- BEGIN_DIAGRAM old -->\nx\n{sibling_end}\n\n{markers[0]}\nfresh\n{markers[1]}\n\nrest\n"
+    )
+    assert replaced == added.replace("fresh", "newer")
+    assert docs.with_block("# T\n", docs.TF_DOCS, "tables") == f"# T\n\n{docs.TF_DOCS[0]}\ntables\n{docs.TF_DOCS[1]}\n"

@@ -1,0 +1,319 @@
+"""python -m glue_loop, the operator CLI, against loops running in the emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto.glue.models import FakeWorkflow
+
+from conftest import WORKFLOW, pause_parameter_of
+from glue_loop.cli import main
+from glue_loop.definition import LoopDefinition, parse
+from harness.emulator import ACCOUNT_ID, AwsEmulator
+from harness.glue_simulator import CLEAN, GlueRunSimulator, RunOutcome
+from harness.loop import wait_until_stopped
+from harness.terraform import REPO_ROOT
+
+CREDENTIAL_VARIABLES = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+)
+WAIT = ("--wait", "--interval", "0.2", "--timeout", "60")
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+Cli = Callable[..., Result]
+
+
+@pytest.fixture
+def cli(emulator: AwsEmulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """Runs ``main`` against the emulator: cli(command, state_machine_arn, *options)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+
+    def run(command: str, arn: str, *options: str) -> Result:
+        code = main([command, "--state-machine-arn", arn, "--endpoint-url", emulator.endpoint_url, *options])
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return run
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def first_run_polled(glue: GlueRunSimulator) -> Callable[[], bool]:
+    return lambda: bool(glue.runs_of(WORKFLOW)) and glue.runs_of(WORKFLOW)[0].polls >= 1
+
+
+def statuses(sfn: Any, arn: str) -> list[str]:
+    return [item["status"] for item in sfn.list_executions(stateMachineArn=arn)["executions"]]
+
+
+def test_workflow_and_pause_parameter_are_found_by_task_resource_wherever_the_states_are() -> None:
+    definition = {
+        "StartAt": "Settings",
+        "States": {
+            "Settings": {"Type": "Pass", "Parameters": {"settings": {"flag": "/ops/paused"}}, "Next": "Both"},
+            "Both": {
+                "Type": "Parallel",
+                "End": True,
+                "Branches": [
+                    {
+                        "StartAt": "Flag",
+                        "States": {
+                            "Flag": {
+                                "Type": "Task",
+                                "Resource": "arn:aws:states:::aws-sdk:ssm:getParameter",
+                                "Parameters": {"Name.$": "$.settings.flag"},
+                                "End": True,
+                            }
+                        },
+                    },
+                    {
+                        "StartAt": "Go",
+                        "States": {
+                            "Go": {
+                                "Type": "Task",
+                                "Resource": "arn:aws:states:::aws-sdk:glue:startWorkflowRun.waitForTaskToken",
+                                "Parameters": {"Name": "sales"},
+                                "End": True,
+                            }
+                        },
+                    },
+                ],
+            },
+        },
+    }
+
+    assert parse(json.dumps(definition)) == LoopDefinition(workflow_name="sales", pause_parameter="/ops/paused")
+
+
+def test_status_of_a_running_loop_shows_the_live_execution_the_glue_run_and_the_flag(
+    cli: Cli, loop_machine: str, glue: GlueRunSimulator
+) -> None:
+    assert cli("start", loop_machine).code == 0
+    wait_for(first_run_polled(glue))
+    run_id = glue.runs_of(WORKFLOW)[0].run_id
+
+    text = cli("status", loop_machine)
+    report = json.loads(cli("status", loop_machine, "--json").out)
+
+    assert text.code == 0
+    assert f"Workflow       {WORKFLOW}\n" in text.out
+    assert "Loop           running: execution " in text.out
+    assert f"Pause flag     {pause_parameter_of(loop_machine)} = false\n" in text.out
+    assert f"Glue run       {run_id} RUNNING" in text.out
+    assert "Last stop" not in text.out
+    (execution,) = report["executions"]
+    assert report["live"] == [execution["name"]] and execution["status"] == "RUNNING"
+    assert report["live_state"]
+    assert (report["glue_run"]["run_id"], report["glue_run"]["status"]) == (run_id, "RUNNING")
+    assert report["glue_run"]["statistics"]["RunningActions"] == 1
+
+
+def test_status_of_a_stopped_loop_shows_the_stop_reason_and_the_failing_node(
+    cli: Cli, sfn: Any, loop_machine: str, glue: GlueRunSimulator
+) -> None:
+    glue.script(WORKFLOW, CLEAN, RunOutcome(failed=1))
+    cli("start", loop_machine)
+    first, second = wait_until_stopped(sfn, loop_machine)
+
+    result = cli("status", loop_machine)
+
+    failed_run = glue.runs_of(WORKFLOW)[1].run_id
+    lines = result.out.splitlines()
+    assert result.code == 0
+    assert "Loop           not running" in lines
+    assert f"Last stop      GlueWorkflowActionsFailed (execution {second.name} FAILED" in result.out
+    assert f"               Glue workflow {WORKFLOW} run {failed_run} (run number 2) ended COMPLETED" in result.out
+    assert f"Glue run       {failed_run} COMPLETED" in result.out
+    assert "Actions        3: 2 succeeded, 1 failed, 0 timed out, 0 stopped, 0 errored, 0 running, 0 waiting" in lines
+    assert any(line.split() == ["action-0", "JOB", "FAILED"] for line in lines)
+    executions = lines[lines.index("Executions (newest 2, * running)") + 2 :]
+    assert [line.split()[0] for line in executions] == [second.name, first.name]
+    assert [line.split()[-2:] for line in executions] == [["2", "2"], ["-", "-"]], "run and sequence from the input"
+
+
+def test_start_refuses_a_second_chain_unless_forced(cli: Cli, sfn: Any, loop_machine: str) -> None:
+    cli("start", loop_machine)
+
+    refused = cli("start", loop_machine)
+
+    assert refused.code == 1
+    assert "is already running: a second chain would fight it over workflow nightly-sales" in refused.err
+    assert statuses(sfn, loop_machine) == ["RUNNING"]
+
+    forced = cli("start", loop_machine, "--force", "--input", '{"run_properties": {"market": "EU"}}')
+
+    assert forced.code == 0 and forced.out.startswith("Started arn:aws:states:")
+    assert statuses(sfn, loop_machine) == ["RUNNING", "RUNNING"]
+    assert "2 executions running, chains fighting over the workflow" in cli("status", loop_machine).out
+
+
+def test_pause_waits_for_the_run_in_flight_and_resume_starts_a_new_chain(
+    cli: Cli, emulator: AwsEmulator, sfn: Any, loop_machine: str, glue: GlueRunSimulator
+) -> None:
+    ssm = emulator.client("ssm")
+    glue.script(WORKFLOW, RunOutcome(running_polls=3), RunOutcome(failed=1))
+    cli("start", loop_machine)
+    wait_for(first_run_polled(glue))
+
+    paused = cli("pause", loop_machine, *WAIT)
+
+    assert paused.code == 0
+    assert paused.out.startswith(f"Set {pause_parameter_of(loop_machine)} to true: execution ")
+    assert " s  execution " in paused.out and "; Glue run wr_" in paused.out, "progress lines"
+    assert paused.out.rstrip().splitlines()[-1].startswith("Ended after")
+    assert "paused (execution " in paused.out
+    assert ssm.get_parameter(Name=pause_parameter_of(loop_machine))["Parameter"]["Value"] == "true"
+    assert len(glue.runs_of(WORKFLOW)) == 1
+    earlier = {item["executionArn"] for item in sfn.list_executions(stateMachineArn=loop_machine)["executions"]}
+
+    resumed = cli("resume", loop_machine)
+
+    assert resumed.code == 0 and "to false. Started arn:aws:states:" in resumed.out
+    assert ssm.get_parameter(Name=pause_parameter_of(loop_machine))["Parameter"]["Value"] == "false"
+    (chain,) = wait_until_stopped(sfn, loop_machine, ignore=earlier)
+    assert chain.error == "GlueWorkflowActionsFailed"
+
+
+def test_resume_while_the_paused_chain_still_runs_lets_it_carry_on(
+    cli: Cli, sfn: Any, loop_machine: str, glue: GlueRunSimulator
+) -> None:
+    cli("start", loop_machine)
+    wait_for(first_run_polled(glue))
+    cli("pause", loop_machine)
+
+    resumed = cli("resume", loop_machine)
+
+    assert resumed.code == 0 and "is still running and carries on" in resumed.out
+    assert statuses(sfn, loop_machine) == ["RUNNING"]
+
+
+def test_pause_of_a_loop_without_pause_parameter_is_refused(cli: Cli, make_loop: Callable[..., str]) -> None:
+    result = cli("pause", make_loop(pause_parameter=""))
+
+    assert result.code == 1
+    assert "reads no pause parameter" in result.err
+
+
+def test_stop_aborts_the_execution_and_stops_the_glue_run(
+    cli: Cli, sfn: Any, loop_machine: str, glue: GlueRunSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # moto's StopWorkflowRun checks the run exists and does nothing else; Glue stops the run.
+    monkeypatch.setattr(
+        FakeWorkflow, "stop_run", lambda workflow, run_id: setattr(workflow.runs[run_id], "status", "STOPPED")
+    )
+    cli("start", loop_machine)
+    wait_for(first_run_polled(glue))
+    run_id = glue.runs_of(WORKFLOW)[0].run_id
+
+    result = cli("stop", loop_machine, "--stop-glue-run", *WAIT)
+
+    assert result.code == 0
+    assert "Stopped execution " in result.out
+    assert f"Asked Glue to stop workflow run {run_id}." in result.out
+    assert statuses(sfn, loop_machine) == ["ABORTED"]
+    status = cli("status", loop_machine).out
+    assert f"Glue run       {run_id} STOPPED" in status
+    assert "Last stop      " in status and "ABORTED" in status
+    assert cli("stop", loop_machine).out == "No execution is running.\n"
+
+
+@pytest.mark.parametrize(
+    ("arn", "message"),
+    [
+        (f"arn:aws:states:us-east-1:{ACCOUNT_ID}:stateMachine:no-such-loop", "no state machine arn:aws:states:"),
+        (f"arn:aws:states:us-east-1:{ACCOUNT_ID}:execution:loop:x", "is not a state machine ARN"),
+    ],
+    ids=["missing", "malformed"],
+)
+def test_wrong_arn_is_explained_without_a_traceback(cli: Cli, arn: str, message: str) -> None:
+    result = cli("status", arn)
+
+    assert result.code == 1
+    assert message in result.err and "Traceback" not in result.err
+
+
+def test_missing_credentials_are_explained(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for variable in CREDENTIAL_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    (tmp_path / "empty").touch()
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "empty"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "empty"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+    code = main(["status", "--state-machine-arn", f"arn:aws:states:eu-west-1:{ACCOUNT_ID}:stateMachine:loop"])
+
+    assert code == 1
+    assert capsys.readouterr().err.startswith("glue_loop: no AWS credentials found")
+
+
+def test_unreachable_endpoint_is_explained(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    arn = f"arn:aws:states:us-east-1:{ACCOUNT_ID}:stateMachine:loop"
+
+    code = main(["status", "--state-machine-arn", arn, "--endpoint-url", f"http://127.0.0.1:{port}"])
+
+    assert code == 1
+    assert capsys.readouterr().err.startswith(
+        f'glue_loop: cannot reach the AWS endpoint: Could not connect to the endpoint URL: "http://127.0.0.1:{port}/'
+    )
+
+
+def test_python_dash_m_glue_loop_runs_the_cli(emulator: AwsEmulator, loop_machine: str) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "glue_loop",
+            "status",
+            "--state-machine-arn",
+            loop_machine,
+            "--endpoint-url",
+            emulator.endpoint_url,
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert f"Workflow       {WORKFLOW}\n" in result.stdout
+    assert "Loop           not running" in result.stdout

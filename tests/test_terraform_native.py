@@ -1,0 +1,57 @@
+"""Terraform's own tests (tests/*.tftest.hcl, mocked provider), and a guard that they name every custom condition."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from harness.terraform import (
+    MODULE_DIRECTORIES,
+    NATIVE_TEST_DIR,
+    REPO_ROOT,
+    TerraformTestResults,
+    TerraformWorkspace,
+)
+from harness.tf_config import RunBlock, conditions, run_blocks
+
+# One worker runs terraform test once for every test here.
+pytestmark = pytest.mark.xdist_group("terraform-native")
+
+
+def _run_blocks() -> list[RunBlock]:
+    return [run for path in sorted(NATIVE_TEST_DIR.glob("*.tftest.hcl")) for run in run_blocks(path)]
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> TerraformTestResults:
+    workspace = TerraformWorkspace(tmp_path_factory.mktemp("native"), ".")
+    workspace.add_native_tests()
+    workspace.init()
+    return workspace.test()
+
+
+def test_every_run_block_of_every_file_passes(results: TerraformTestResults) -> None:
+    # Read from the files, not from Terraform's report, so that a file or run it skipped shows up.
+    runs = {(f"tests/{run.file.name}", run.name) for run in _run_blocks()}
+
+    failed = {run: status for run, status in results.runs.items() if status != "pass"}
+    assert failed == {}, "\n".join(results.diagnostics)
+    assert set(results.runs) == runs
+    assert results.summary == {"status": "pass", "passed": len(runs), "failed": 0, "errored": 0, "skipped": 0}
+
+
+def test_every_custom_condition_is_expected_to_fail_in_a_run_of_its_own() -> None:
+    """A validation or precondition that no run expects to fail is untested: expect_failures names
+    the variable or resource, so an object with n conditions needs n runs that name it."""
+    expected = Counter(
+        ((REPO_ROOT / run.module_source).resolve(), address) for run in _run_blocks() for address in run.expect_failures
+    )
+    untested = [
+        f"{directory.relative_to(REPO_ROOT)}: {address} has {count} conditions, {expected[(directory, address)]} runs"
+        for directory in MODULE_DIRECTORIES
+        for address, count in conditions(directory).items()
+        if expected[(directory, address)] < count
+    ]
+
+    assert untested == [], "\n".join(["Name these in the expect_failures of more runs:", *untested])
