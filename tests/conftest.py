@@ -3,16 +3,15 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from harness.asl import with_config
 from harness.emulator import ACCOUNT_ID, REGION, AwsEmulator
-from harness.eventbridge import RuleDelivery
+from harness.eventbridge import EventsLoop, create_events_loop
 from harness.glue_simulator import GlueRunSimulator
-from harness.plans import planned_resources, rendered_definition
+from harness.plans import rendered_definition
 from harness.terraform import TerraformWorkspace
 
 WORKFLOW = "nightly-sales"
@@ -198,20 +197,9 @@ def loop_machine(make_loop: Callable[..., str]) -> str:
     return make_loop()
 
 
-@dataclass(frozen=True)
-class EventsLoop:
-    """An events mode loop in the emulator: its state machine, its token table and its rule's
-    delivery to the callback state machine."""
-
-    arn: str
-    token_table: str
-    delivery: RuleDelivery
-
-
 @pytest.fixture
 def make_events_loop(
     emulator: AwsEmulator,
-    sfn: Any,
     plan: Callable[[str], dict[str, Any]],
     glue: GlueRunSimulator,
     create_machine: Callable[..., str],
@@ -223,25 +211,10 @@ def make_events_loop(
         glue_client.create_workflow(Name=EVENTS_WORKFLOW, MaxConcurrentRuns=1)
         for trigger in EVENTS_GRAPH:
             glue_client.create_trigger(WorkflowName=EVENTS_WORKFLOW, **trigger)
-    planned = plan("events")
-    planned_table = planned_resources(planned)["aws_dynamodb_table.tokens[0]"]["name"]
-    event_pattern = planned_resources(planned)["aws_cloudwatch_event_rule.glue_events[0]"]["event_pattern"]
-
-    def with_table(definition: dict[str, Any], table: str) -> dict[str, Any]:
-        return json.loads(json.dumps(definition).replace(f'"{planned_table}"', f'"{table}"'))
 
     def make(**settings: int | str) -> EventsLoop:
         name = f"loop-{uuid.uuid4().hex[:12]}"
-        table = f"{name}-tokens"
-        emulator.client("dynamodb").create_table(
-            TableName=table,
-            KeySchema=[{"AttributeName": "workflow", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "workflow", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        loop = create_machine(name, with_table(_loop_definition(emulator, planned, name, **settings), table))
-        callback_definition = rendered_definition(planned, "aws_sfn_state_machine.callback[0]")
-        callback = create_machine(f"{name}-callback", with_table(callback_definition, table), "EXPRESS")
-        return EventsLoop(loop, table, RuleDelivery(emulator.client("events"), sfn, event_pattern, callback))
+        definition = _loop_definition(emulator, plan("events"), name, **settings)
+        return create_events_loop(emulator, plan("events"), name, definition, create_machine)
 
     return make

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from test_loop_resilience import module_locals
 
-from conftest import EVENTS_WORKFLOW, EventsLoop
+from conftest import EVENTS_WORKFLOW
 from harness.emulator import AwsEmulator
-from harness.eventbridge import end_run_with_events, pattern_matches, wait_for_token, waiting_token
+from harness.eventbridge import EventsLoop, end_run_with_events, pattern_matches, wait_for_token, waiting_token
 from harness.glue_simulator import UNTIL_FINISHED, GlueRunSimulator, RunOutcome, glue_event, state_change_events
 from harness.loop import entered_states, history_events, wait_until_stopped
 from harness.plans import planned_resources

@@ -1,25 +1,32 @@
-"""make bench: history events and state transitions of the loop, measured in the emulator.
+"""make bench: history events, state transitions and detection delay of the loop in both
+completion modes, measured in the emulator.
 
-Waits take no time here (poll interval 0), so hours of polling run in seconds; every count below
-comes from real execution histories, except where a row says it repeats a measured execution.
+Poll waits take no time here (poll interval 0), so hours of polling run in seconds; every count
+below comes from real execution histories, except where a row says it repeats or extends a
+measured execution. Events mode's safety poll cannot be shorter than 1 s, so its long rows are
+extended from a measured per-safety-poll count. Delays are wall-clock seconds in the emulator.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import statistics
 import tempfile
+import threading
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from harness.asl import with_config
-from harness.emulator import REGION, AwsEmulator
-from harness.glue_simulator import GlueRunSimulator, RunOutcome
-from harness.loop import Execution, history_events, wait_until_stopped
+from harness.emulator import ACCOUNT_ID, REGION, AwsEmulator
+from harness.eventbridge import EventsLoop, create_events_loop, wait_for_token
+from harness.glue_simulator import UNTIL_FINISHED, GlueRunSimulator, RunOutcome, state_change_events
+from harness.loop import Execution, entered_states, history_events, wait_until_stopped
 from harness.plans import rendered_definition
 from harness.report import format_table
 from harness.terraform import TerraformWorkspace
@@ -32,30 +39,153 @@ POLL_INTERVALS = (10, 60)
 MOST_POLLS_RUN = 5000
 
 
+# The bench workflow has no triggers: the simulator names its three actions action-0..2 (one
+# fails, so that every measured chain stops after its one run).
+EVENTS_SETTINGS = {
+    "completion_mode": "events",
+    "completion_events": {"job_names": ["action-0", "action-1", "action-2"]},
+}
+# Events mode's default safety poll, and the poll interval events mode is set beside.
+SAFETY_POLL = 900
+DELAY_POLL_INTERVAL = 2
+DELAY_SAMPLES = 4
+ENDS_BY_EVENT = RunOutcome(failed=1, running_polls=UNTIL_FINISHED)
+
+
 class Bench:
     def __init__(self, emulator: AwsEmulator, glue: GlueRunSimulator, definition: dict[str, Any]) -> None:
+        self.emulator = emulator
         self.sfn = emulator.client("stepfunctions")
         self.glue = glue
         self.definition = definition
         emulator.client("glue").create_workflow(Name=WORKFLOW, MaxConcurrentRuns=1)
 
-    def chain(self, polls: int, **settings: int) -> list[Execution]:
-        """Executions of one run polled ``polls`` times that ends failed (so the chain stops)."""
-        arn = self.sfn.create_state_machine(
-            name=f"bench-{uuid.uuid4().hex[:8]}",
-            definition=json.dumps(with_config(self.definition, poll_interval_seconds=0, **settings)),
-            roleArn="arn:aws:iam::123456789012:role/bench",
+    def machine(self, name: str, definition: dict[str, Any], machine_type: str = "STANDARD") -> str:
+        arn: str = self.sfn.create_state_machine(
+            name=name,
+            definition=json.dumps(definition),
+            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/bench",
+            type=machine_type,
         )["stateMachineArn"]
-        self.glue.script(WORKFLOW, RunOutcome(failed=1, running_polls=polls - 1))
+        return arn
+
+    def run(self, arn: str) -> list[Execution]:
         self.sfn.start_execution(stateMachineArn=arn, input="{}")
         return wait_until_stopped(self.sfn, arn, timeout=3600)
+
+    def chain(self, polls: int, **settings: int) -> list[Execution]:
+        """Executions of one run polled ``polls`` times that ends failed (so the chain stops)."""
+        name = f"bench-{uuid.uuid4().hex[:8]}"
+        arn = self.machine(name, with_config(self.definition, poll_interval_seconds=0, **settings))
+        self.glue.script(WORKFLOW, RunOutcome(failed=1, running_polls=polls - 1))
+        return self.run(arn)
+
+    def events_loop(self, planned: dict[str, Any], **settings: int) -> EventsLoop:
+        name = f"bench-{uuid.uuid4().hex[:8]}"
+        definition = with_config(rendered_definition(planned), **settings)
+        return create_events_loop(self.emulator, planned, name, definition, self.machine)
 
     def events(self, execution: Execution) -> list[dict[str, Any]]:
         return history_events(self.sfn, execution.arn)
 
+    def judged_at(self, execution: Execution) -> datetime:
+        """When the execution last entered JudgeRun: when it learnt how its run ended."""
+        entered = [event for event in self.events(execution) if event.get("stateEnteredEventDetails")]
+        return max(event["timestamp"] for event in entered if event["stateEnteredEventDetails"]["name"] == "JudgeRun")
+
+    def poll_detection_delay(self, offset: float) -> float:
+        """Seconds from the run's end, ``offset`` s after it starts, to the poll that sees it."""
+        arn = self.machine(
+            f"bench-{uuid.uuid4().hex[:8]}", with_config(self.definition, poll_interval_seconds=DELAY_POLL_INTERVAL)
+        )
+        self.glue.script(WORKFLOW, ENDS_BY_EVENT)
+        runs_before = len(self.glue.runs_of(WORKFLOW))
+        self.sfn.start_execution(stateMachineArn=arn, input="{}")
+        while len(self.glue.runs_of(WORKFLOW)) == runs_before:
+            time.sleep(0.01)
+        time.sleep(offset)
+        ended = datetime.now(UTC)
+        self.glue.finish(self.glue.runs_of(WORKFLOW)[-1].run_id)
+        (execution,) = wait_until_stopped(self.sfn, arn)
+        return (self.judged_at(execution) - ended).total_seconds()
+
+    def event_detection_delay(self, planned: dict[str, Any]) -> float:
+        """Seconds from the run's end (its last node's event sent) to the loop judging it."""
+        loop = self.events_loop(planned, safety_poll_seconds=3600)
+        self.glue.script(WORKFLOW, ENDS_BY_EVENT)
+        runs_before = len(self.glue.runs_of(WORKFLOW))
+        self.sfn.start_execution(stateMachineArn=loop.arn, input="{}")
+        dynamodb = self.emulator.client("dynamodb")
+        run_id = wait_for_token(dynamodb, loop.token_table, self.glue, WORKFLOW, runs_before + 1)
+        ended = datetime.now(UTC)
+        run = self.glue.finish(run_id)
+        threading.Thread(target=loop.delivery.deliver, args=(state_change_events(run)[-1],)).start()
+        (execution,) = wait_until_stopped(self.sfn, loop.arn)
+        return (self.judged_at(execution) - ended).total_seconds()
+
+    def events_chain(self, planned: dict[str, Any], safety_polls: int) -> tuple[list[Execution], int]:
+        """Events mode executions of one run whose end is missed by ``safety_polls`` safety polls
+        (1 s each here) and then sent as events; and the callback executions it took."""
+        loop = self.events_loop(planned, safety_poll_seconds=1)
+        self.glue.script(WORKFLOW, ENDS_BY_EVENT)
+        runs_before = len(self.glue.runs_of(WORKFLOW))
+        self.sfn.start_execution(stateMachineArn=loop.arn, input="{}")
+        dynamodb = self.emulator.client("dynamodb")
+        run_id = wait_for_token(dynamodb, loop.token_table, self.glue, WORKFLOW, runs_before + 1)
+        run = next(run for run in self.glue.runs_of(WORKFLOW) if run.run_id == run_id)
+        (listed,) = self.sfn.list_executions(stateMachineArn=loop.arn)["executions"]
+        # Events sent before the loop waits again would find the token of the wait that timed out.
+        while entered_states(self.sfn, listed["executionArn"]).count("WaitForRun") <= safety_polls:
+            time.sleep(0.05)
+        self.glue.finish(run_id)
+        callbacks = [loop.delivery.deliver(event) for event in state_change_events(run)]
+        return wait_until_stopped(self.sfn, loop.arn), sum(1 for arn in callbacks if arn)
+
 
 def transitions(events: list[dict[str, Any]]) -> int:
     return sum(1 for event in events if event["type"].endswith("StateEntered"))
+
+
+def compare_modes(bench: Bench, events_plan: dict[str, Any]) -> None:
+    print("\nCompletion modes: poll every 60 s or 10 s, or events with the default 900 s safety poll\n")
+    poll_delays = [bench.poll_detection_delay(DELAY_POLL_INTERVAL * (i + 0.5) / DELAY_SAMPLES) for i in range(4)]
+    event_delays = [bench.event_detection_delay(events_plan) for _ in range(DELAY_SAMPLES)]
+    overhead = statistics.mean(poll_delays) - DELAY_POLL_INTERVAL / 2
+    print(f"Detection delay after the run's last node ends, mean of {DELAY_SAMPLES} in the emulator:")
+    print(f"  poll every {DELAY_POLL_INTERVAL} s: {statistics.mean(poll_delays):.2f} s (max {max(poll_delays):.2f} s),")
+    print(
+        f"    half the interval plus {overhead:.2f} s: about {30 + overhead:.1f} s at 60 s, {5 + overhead:.1f} s at 10 s"
+    )
+    print(f"  events: {statistics.mean(event_delays):.2f} s (max {max(event_delays):.2f} s)", end="")
+    print(", plus EventBridge's own delivery time on AWS\n")
+
+    (one_poll,), _ = bench.events_chain(events_plan, 1)
+    (three_polls,), callbacks = bench.events_chain(events_plan, 3)
+    base = transitions(bench.events(one_poll)) - 4
+    per_safety_poll = (transitions(bench.events(three_polls)) - transitions(bench.events(one_poll))) / 2
+    (poll_short,), (poll_longer,) = bench.chain(1), bench.chain(11)
+    poll_base = transitions(bench.events(poll_short)) - 4
+    per_poll = (transitions(bench.events(poll_longer)) - transitions(bench.events(poll_short))) / 10
+    print(f"State transitions of a run: poll mode {poll_base} + {per_poll:g} per poll;", end=" ")
+    print(f"events mode {base} + {per_safety_poll:g} per safety poll")
+    print(f"Callback executions (EXPRESS) per run: one per job or crawler event, {callbacks} for this 3-action run\n")
+
+    rows = [("run", "mode", "run reads (loop + callbacks)", "state transitions", "callback executions")]
+    for label in ("1 h", "48 h"):
+        seconds = RUN_LENGTHS[label]
+        for interval in (60, 10):
+            polls = seconds // interval
+            rows.append((label, f"poll {interval} s", f"{polls:,} + 0", f"{poll_base + per_poll * polls:,.0f} *", "0"))
+        safety_polls = seconds // SAFETY_POLL
+        if safety_polls <= 8:
+            (execution,), _ = bench.events_chain(events_plan, safety_polls)
+            measured = f"{transitions(bench.events(execution)):,}"
+        else:
+            measured = f"{base + per_safety_poll * safety_polls:,.0f} *"
+        rows.append((label, "events", f"{safety_polls:,} + {callbacks}", measured, str(callbacks)))
+    print(format_table(rows, numbers=True))
+    print("\nRun reads: GetWorkflowRun calls; in events mode the safety polls, plus one per job or crawler event.")
+    print("* measured base + per-poll (or per-safety-poll) count; unmarked rows ran in full.")
 
 
 def main() -> int:
@@ -117,6 +247,7 @@ def main() -> int:
         print(format_table(rows, numbers=True))
         print(f"\n* {MOST_POLLS_RUN:,}+ polls: every execution but the last spends the budget, so it repeats the")
         print("  measured full-budget execution above; the no-handoff column is its measured base + per-poll count.")
+        compare_modes(bench, workspace.plan({"name": "bench", "glue_workflow_name": WORKFLOW, **EVENTS_SETTINGS}))
         print(f"Took {time.monotonic() - started:.0f} s.")
     emulator.stop()
     return 0

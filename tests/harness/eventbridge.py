@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from harness.emulator import AwsEmulator
 from harness.glue_simulator import GlueRunSimulator, state_change_events
+from harness.plans import planned_resources, rendered_definition
+
+# Creates a state machine in the emulator (name, definition, type) and returns its ARN.
+CreateMachine = Callable[[str, dict[str, Any], str], str]
 
 
 def pattern_matches(events: Any, event_pattern: str, event: dict[str, Any]) -> bool:
@@ -72,3 +79,40 @@ def end_run_with_events(
     callbacks = [delivery.deliver_and_wait(event) for event in earlier]
     glue.finish(run_id)
     return [*callbacks, delivery.deliver_and_wait(last)]
+
+
+@dataclass(frozen=True)
+class EventsLoop:
+    """An events mode loop in the emulator: its state machine, its token table and its rule's
+    delivery to the callback state machine."""
+
+    arn: str
+    token_table: str
+    delivery: RuleDelivery
+
+
+def create_events_loop(
+    emulator: AwsEmulator, planned: dict[str, Any], name: str, definition: dict[str, Any], create: CreateMachine
+) -> EventsLoop:
+    """The events mode loop of a plan, created under ``name`` with the loop definition given
+    (the planned one, settings changed as needed): a token table of its own, and the planned
+    callback state machine, both definitions pointed at that table."""
+    resources = planned_resources(planned)
+    planned_table = resources["aws_dynamodb_table.tokens[0]"]["name"]
+    table = f"{name}-tokens"
+
+    def with_table(machine: dict[str, Any]) -> dict[str, Any]:
+        return dict(json.loads(json.dumps(machine).replace(f'"{planned_table}"', f'"{table}"')))
+
+    emulator.client("dynamodb").create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "workflow", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "workflow", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    loop = create(name, with_table(definition), "STANDARD")
+    callback_definition = with_table(rendered_definition(planned, "aws_sfn_state_machine.callback[0]"))
+    callback = create(f"{name}-callback", callback_definition, "EXPRESS")
+    event_pattern = resources["aws_cloudwatch_event_rule.glue_events[0]"]["event_pattern"]
+    delivery = RuleDelivery(emulator.client("events"), emulator.client("stepfunctions"), event_pattern, callback)
+    return EventsLoop(loop, table, delivery)
