@@ -1,15 +1,20 @@
 """What the CLI needs from a loop's state machine definition, found by task Resource, not by
-state name, so that new states and renamed ones do not break it."""
+state name, so that new states and renamed ones do not break it. Only how the loop waits for
+its run is read from a named state: WaitForRun, the state the CLI sees a running loop in."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 START_WORKFLOW_RUN = "aws-sdk:glue:startWorkflowRun"
 GET_PARAMETER = "aws-sdk:ssm:getParameter"
+WAIT_FOR_RUN = "WaitForRun"
+# The module renders number settings as intrinsics: "poll_interval_seconds.$": "States.MathAdd(60, 0)".
+_RENDERED_NUMBER = re.compile(r"States\.MathAdd\((\d+), 0\)")
 
 
 class DefinitionError(Exception):
@@ -17,9 +22,18 @@ class DefinitionError(Exception):
 
 
 @dataclass(frozen=True)
+class RunWait:
+    """How the loop waits in WaitForRun for its Glue run to end."""
+
+    events: bool  # True: on a task token that a Glue event returns (events mode); False: a Wait before each poll
+    seconds: int | None  # the safety poll (events) or the poll interval; None: not found in the definition
+
+
+@dataclass(frozen=True)
 class LoopDefinition:
     workflow_name: str
     pause_parameter: str | None  # None: the loop reads no pause flag
+    run_wait: RunWait | None = None  # None: the definition has no WaitForRun state
 
 
 def parse(definition: str) -> LoopDefinition:
@@ -28,7 +42,25 @@ def parse(definition: str) -> LoopDefinition:
     workflow_name = _task_parameter(states, START_WORKFLOW_RUN, "Name")
     if not workflow_name:
         raise DefinitionError("the definition starts no Glue workflow run: is this a glue workflow loop?")
-    return LoopDefinition(workflow_name, _task_parameter(states, GET_PARAMETER, "Name") or None)
+    return LoopDefinition(
+        workflow_name,
+        _task_parameter(states, GET_PARAMETER, "Name") or None,
+        _run_wait(states, document["States"].get(WAIT_FOR_RUN)),
+    )
+
+
+def _run_wait(states: list[dict[str, Any]], wait: dict[str, Any] | None) -> RunWait | None:
+    """Events mode's WaitForRun is a task waiting for its token, whose timeout is the safety
+    poll; poll mode's is a Wait of the poll interval."""
+    if wait is None:
+        return None
+    events = wait.get("Type") == "Task" and str(wait.get("Resource", "")).endswith(".waitForTaskToken")
+    key = "TimeoutSeconds" if events else "Seconds"
+    seconds = wait.get(key)
+    if not isinstance(seconds, int):
+        path = wait.get(f"{key}Path")
+        seconds = _number_at(states, path.removeprefix("$.").split(".")) if isinstance(path, str) else None
+    return RunWait(events, seconds)
 
 
 def _states(states: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -67,4 +99,21 @@ def _literal_at(states: list[dict[str, Any]], keys: list[str]) -> str | None:
             value = value.get(key) if isinstance(value, dict) else None
         if isinstance(value, str):
             return value
+    return None
+
+
+def _number_at(states: list[dict[str, Any]], keys: list[str]) -> int | None:
+    """The number a state's Parameters write at that path, literally or as the module renders it."""
+    *parents, last = keys
+    for state in states:
+        value: Any = state.get("Parameters", {})
+        for key in parents:
+            value = value.get(key) if isinstance(value, dict) else None
+        if not isinstance(value, dict):
+            continue
+        if isinstance(value.get(last), int):
+            return int(value[last])
+        rendered = _RENDERED_NUMBER.fullmatch(str(value.get(f"{last}.$", "")))
+        if rendered:
+            return int(rendered.group(1))
     return None

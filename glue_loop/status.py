@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
+from glue_loop.definition import WAIT_FOR_RUN, RunWait
 from glue_loop.loop import Execution, GlueRun, Loop
 
 STATISTICS = {
@@ -37,6 +38,7 @@ class Status:
     executions: list[Execution]  # newest first
     live: list[str]  # names of the running executions: more than one means chains fight
     live_state: str | None
+    live_waiting: str | None  # in WaitForRun: what for, e.g. "polling every 60 s"
     glue_run: GlueRun | None
     pause_parameter: str | None
     pause_flag: str | None  # None: the parameter does not exist
@@ -46,18 +48,28 @@ class Status:
 def gather(loop: Loop, limit: int) -> Status:
     running = loop.executions(status="RUNNING")
     executions = loop.executions(limit)
+    live_state = loop.current_state(running[0].arn) if running else None
     pause_parameter = loop.definition.pause_parameter
     return Status(
         state_machine_arn=loop.arn,
         workflow=loop.workflow,
         executions=executions,
         live=[execution.name for execution in running],
-        live_state=loop.current_state(running[0].arn) if running else None,
+        live_state=live_state,
+        live_waiting=waiting(loop.definition.run_wait) if live_state == WAIT_FOR_RUN else None,
         glue_run=loop.glue_run(),
         pause_parameter=pause_parameter,
         pause_flag=loop.pause_flag() if pause_parameter else None,
         last_stop=last_stop(executions),
     )
+
+
+def waiting(run_wait: RunWait | None) -> str | None:
+    """What a loop in WaitForRun waits for: an event (events mode) or its next poll."""
+    if run_wait is None:
+        return None
+    every = f" every {run_wait.seconds} s" if run_wait.seconds is not None else ""
+    return f"waiting for a Glue event (safety poll{every})" if run_wait.events else f"polling{every}"
 
 
 def last_stop(executions: list[Execution]) -> LastStop | None:
@@ -112,7 +124,8 @@ def _live(status: Status) -> str:
         return "not running"
     if len(status.live) > 1:
         return f"{len(status.live)} executions running, chains fighting over the workflow: {', '.join(status.live)}"
-    return f"running: execution {status.live[0]}, in state {status.live_state or '?'}"
+    waiting = f", {status.live_waiting}" if status.live_waiting else ""
+    return f"running: execution {status.live[0]}, in state {status.live_state or '?'}{waiting}"
 
 
 def _pause(status: Status) -> str:

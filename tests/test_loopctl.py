@@ -14,14 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from moto.glue.models import FakeWorkflow
 
-from conftest import WORKFLOW, pause_parameter_of
+from conftest import EVENTS_WORKFLOW, WORKFLOW, pause_parameter_of
 from glue_loop.cli import main
-from glue_loop.definition import LoopDefinition, parse
+from glue_loop.definition import LoopDefinition, RunWait, parse
 from harness.emulator import ACCOUNT_ID, AwsEmulator
-from harness.glue_simulator import CLEAN, GlueRunSimulator, RunOutcome
+from harness.eventbridge import wait_for_token
+from harness.glue_simulator import CLEAN, UNTIL_FINISHED, GlueRunSimulator, RunOutcome
 from harness.loop import wait_until_stopped
+from harness.plans import rendered_definition
 from harness.terraform import REPO_ROOT
 
 CREDENTIAL_VARIABLES = (
@@ -139,6 +140,51 @@ def test_status_of_a_running_loop_shows_the_live_execution_the_glue_run_and_the_
     assert report["glue_run"]["statistics"]["RunningActions"] == 1
 
 
+@pytest.mark.parametrize(
+    ("config", "run_wait"),
+    [("fast_poll", RunWait(events=False, seconds=1)), ("events", RunWait(events=True, seconds=900))],
+    ids=["poll", "events"],
+)
+def test_how_the_loop_waits_for_its_run_is_read_from_the_rendered_definition(
+    plan: Callable[[str], dict[str, Any]], config: str, run_wait: RunWait
+) -> None:
+    assert parse(json.dumps(rendered_definition(plan(config)))).run_wait == run_wait
+
+
+def test_status_of_a_polling_loop_says_how_often_it_polls(
+    cli: Cli, make_loop: Callable[..., str], glue: GlueRunSimulator
+) -> None:
+    loop = make_loop(poll_interval_seconds=3600)
+    cli("start", loop)
+    wait_for(lambda: json.loads(cli("status", loop, "--json").out)["live_state"] == "WaitForRun")
+
+    text = cli("status", loop).out
+    report = json.loads(cli("status", loop, "--json").out)
+
+    assert ", in state WaitForRun, polling every 3600 s\n" in text
+    assert report["live_waiting"] == "polling every 3600 s"
+
+
+def test_status_of_an_events_mode_loop_says_it_waits_for_a_glue_event(
+    cli: Cli, emulator: AwsEmulator, make_events_loop: Callable[..., Any], glue: GlueRunSimulator
+) -> None:
+    loop = make_events_loop(safety_poll_seconds=3600)
+    glue.script(EVENTS_WORKFLOW, RunOutcome(running_polls=UNTIL_FINISHED))
+    cli("start", loop.arn)
+    run_id = wait_for_token(emulator.client("dynamodb"), loop.token_table, glue, EVENTS_WORKFLOW, 1)
+
+    text = cli("status", loop.arn)
+    report = json.loads(cli("status", loop.arn, "--json").out)
+
+    assert text.code == 0
+    assert ", in state WaitForRun, waiting for a Glue event (safety poll every 3600 s)\n" in text.out
+    assert f"Glue run       {run_id} RUNNING" in text.out
+    assert (report["live_state"], report["live_waiting"]) == (
+        "WaitForRun",
+        "waiting for a Glue event (safety poll every 3600 s)",
+    )
+
+
 def test_status_of_a_stopped_loop_shows_the_stop_reason_and_the_failing_node(
     cli: Cli, sfn: Any, loop_machine: str, glue: GlueRunSimulator
 ) -> None:
@@ -226,12 +272,8 @@ def test_pause_of_a_loop_without_pause_parameter_is_refused(cli: Cli, make_loop:
 
 
 def test_stop_aborts_the_execution_and_stops_the_glue_run(
-    cli: Cli, sfn: Any, loop_machine: str, glue: GlueRunSimulator, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, sfn: Any, loop_machine: str, glue: GlueRunSimulator
 ) -> None:
-    # moto's StopWorkflowRun checks the run exists and does nothing else; Glue stops the run.
-    monkeypatch.setattr(
-        FakeWorkflow, "stop_run", lambda workflow, run_id: setattr(workflow.runs[run_id], "status", "STOPPED")
-    )
     cli("start", loop_machine)
     wait_for(first_run_polled(glue))
     run_id = glue.runs_of(WORKFLOW)[0].run_id
@@ -244,6 +286,8 @@ def test_stop_aborts_the_execution_and_stops_the_glue_run(
     assert statuses(sfn, loop_machine) == ["ABORTED"]
     status = cli("status", loop_machine).out
     assert f"Glue run       {run_id} STOPPED" in status
+    assert "Actions        1: 0 succeeded, 0 failed, 0 timed out, 1 stopped, 0 errored, 0 running, 0 waiting" in status
+    assert any(line.split() == ["action-0", "JOB", "STOPPED"] for line in status.splitlines())
     assert "Last stop      " in status and "ABORTED" in status
     assert cli("stop", loop_machine).out == "No execution is running.\n"
 

@@ -153,9 +153,8 @@ def compare_modes(bench: Bench, events_plan: dict[str, Any]) -> None:
     overhead = statistics.mean(poll_delays) - DELAY_POLL_INTERVAL / 2
     print(f"Detection delay after the run's last node ends, mean of {DELAY_SAMPLES} in the emulator:")
     print(f"  poll every {DELAY_POLL_INTERVAL} s: {statistics.mean(poll_delays):.2f} s (max {max(poll_delays):.2f} s),")
-    print(
-        f"    half the interval plus {overhead:.2f} s: about {30 + overhead:.1f} s at 60 s, {5 + overhead:.1f} s at 10 s"
-    )
+    at_60, at_10 = 30 + overhead, 5 + overhead
+    print(f"    half the interval plus {overhead:.2f} s: about {at_60:.1f} s at 60 s, {at_10:.1f} s at 10 s")
     print(f"  events: {statistics.mean(event_delays):.2f} s (max {max(event_delays):.2f} s)", end="")
     print(", plus EventBridge's own delivery time on AWS\n")
 

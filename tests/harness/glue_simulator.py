@@ -9,9 +9,11 @@ triggers reports the counts scripted in the outcome instead.
 
 GetWorkflowRun answers as Glue does: RUNNING for ``running_polls`` calls (or until the test
 ends the run with :meth:`GlueRunSimulator.finish`), then the final status with Statistics and,
-with IncludeGraph, the nodes and their run states. Faults can be queued for StartWorkflowRun
-and GetWorkflowRun and are raised as Glue raises them. :func:`state_change_events` gives the
-EventBridge events Glue emits as a run's jobs and crawlers end.
+with IncludeGraph, the nodes and their run states. StopWorkflowRun ends a simulated run
+STOPPED (moto's only checks that the run exists). Faults can be queued for StartWorkflowRun,
+GetWorkflowRun, GetWorkflow and StopWorkflowRun and are raised as Glue raises them.
+:func:`state_change_events` gives the EventBridge events Glue emits as a run's jobs and
+crawlers end.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import threading
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -179,23 +181,37 @@ class WorkflowGraph:
 class SimulatedRun:
     workflow: str
     run_id: str
-    outcome: RunOutcome | None  # None: the run never ends
+    outcome: RunOutcome | None  # None: the run never ends unless stopped
     graph: WorkflowGraph
     properties: dict[str, str]
     polls: int = 0  # GetWorkflowRun calls without IncludeGraph
     ended: bool = False  # ended by GlueRunSimulator.finish
+    stopped: bool = False  # ended by StopWorkflowRun
 
     @property
     def finished(self) -> bool:
-        return self.outcome is not None and (self.ended or self.polls > self.outcome.running_polls)
+        return self.stopped or (self.outcome is not None and (self.ended or self.polls > self.outcome.running_polls))
+
+    @property
+    def status(self) -> str:
+        """The status the run ends with."""
+        return "STOPPED" if self.stopped else (self.outcome or CLEAN).status
 
     @property
     def executed(self) -> list[ExecutedNode]:
-        """Nodes the run executes (or would execute, while it is still running)."""
+        """Nodes the run executes (or would execute, while it is still running).
+
+        A running run reports its first node running and the rest waiting, so a stopped run has
+        run just that node, which Glue stops (a crawl is CANCELLED); the nodes after it never start.
+        """
         outcome = self.outcome or CLEAN
         if self.graph.triggers:
-            return self.graph.run(outcome.node_states)
-        return [ExecutedNode(f"action-{i}", "JOB", state) for i, state in enumerate(outcome.counted_states())]
+            executed = self.graph.run(outcome.node_states)
+        else:
+            executed = [ExecutedNode(f"action-{i}", "JOB", state) for i, state in enumerate(outcome.counted_states())]
+        if not self.stopped:
+            return executed
+        return [replace(node, state="STOPPED" if node.kind == "JOB" else "CANCELLED") for node in executed[:1]]
 
     def statistics(self, finished: bool) -> dict[str, int]:
         counts = dict.fromkeys(_COUNTERS, 0)
@@ -270,7 +286,7 @@ class GlueRunSimulator:
 
     def fail_next(self, operation: str, *error_codes: str) -> None:
         """Make the next calls of ``operation`` raise these Glue errors: StartWorkflowRun,
-        GetWorkflowRun, GetWorkflowRun+IncludeGraph (graph reads) or GetWorkflow."""
+        GetWorkflowRun, GetWorkflowRun+IncludeGraph (graph reads), GetWorkflow or StopWorkflowRun."""
         with self._lock:
             self._faults[operation].extend(error_codes)
 
@@ -295,6 +311,7 @@ class GlueRunSimulator:
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
         original_start = GlueBackend.start_workflow_run
+        original_stop = GlueBackend.stop_workflow_run
         original_get_workflow = GlueResponse.get_workflow
         simulator = self
 
@@ -316,6 +333,21 @@ class GlueRunSimulator:
                 )
             return run_id
 
+        def stop_workflow_run(backend: GlueBackend, workflow_name: str, run_id: str) -> None:
+            # moto's StopWorkflowRun checks that the run exists and changes nothing; Glue stops
+            # the run's running nodes and ends it STOPPED.
+            simulator._record_call("StopWorkflowRun")
+            original_stop(backend, workflow_name, run_id)
+            run = simulator._run(run_id)
+            if run is None:
+                return
+            with simulator._lock:
+                if run.finished:
+                    raise JsonRESTError("IllegalWorkflowStateException", f"Workflow run {run_id} is not running")
+                run.stopped = True
+            moto_run = backend.workflows[workflow_name].runs[run_id]
+            moto_run.status, moto_run.completed_on = "STOPPED", utcnow()
+
         def get_workflow(response: GlueResponse) -> ActionResult:
             simulator._record_call("GetWorkflow")
             return original_get_workflow(response)
@@ -331,6 +363,7 @@ class GlueRunSimulator:
             return ActionResult({"Run": answer})
 
         monkeypatch.setattr(GlueBackend, "start_workflow_run", start_workflow_run)
+        monkeypatch.setattr(GlueBackend, "stop_workflow_run", stop_workflow_run)
         monkeypatch.setattr(GlueResponse, "get_workflow_run", get_workflow_run)
         monkeypatch.setattr(GlueResponse, "get_workflow", get_workflow)
 
@@ -340,11 +373,11 @@ class GlueRunSimulator:
             run.polls += 0 if include_graph else 1
             finished = run.finished
         answer: dict[str, Any] = {"Statistics": run.statistics(finished)}
-        if finished and run.outcome is not None:
+        if finished:
             moto_run = backend.workflows[run.workflow].runs[run.run_id]
-            moto_run.status = run.outcome.status
+            moto_run.status = run.status
             moto_run.completed_on = moto_run.completed_on or utcnow()
-            answer.update(Status=run.outcome.status, CompletedOn=moto_run.completed_on)
+            answer.update(Status=run.status, CompletedOn=moto_run.completed_on)
         if include_graph:
             answer["Graph"] = run.graph.graph(run.executed if finished else [], run.run_id)
         elif self.on_poll is not None:
