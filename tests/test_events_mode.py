@@ -4,6 +4,7 @@ when a Glue job or crawler event finds the run ended; a safety poll covers lost 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -164,6 +165,33 @@ def test_a_stale_token_is_consumed_harmlessly(
 
     assert callback is not None and callback["status"] == "SUCCEEDED"
     assert "Item" not in dynamodb.get_item(TableName=loop.token_table, Key=key)
+
+
+def test_a_late_callback_holding_the_token_of_a_timed_out_wait_is_harmless(
+    sfn: Any, emulator: AwsEmulator, make_events_loop: MakeEventsLoop, glue: GlueRunSimulator
+) -> None:
+    """A callback that read the token just before the loop's safety poll replaced it: Step
+    Functions refuses the old token and the callback ends quietly."""
+    loop = make_events_loop(safety_poll_seconds=1)
+    glue.script(EVENTS_WORKFLOW, WAITS_FOR_AN_EVENT)
+    start(sfn, loop.arn)
+    run_id = token_run(emulator, loop, glue, 1)
+    timed_out = waiting_token(emulator.client("dynamodb"), loop.token_table, EVENTS_WORKFLOW)
+    assert timed_out is not None
+    while stored_token(emulator, loop) == timed_out["token"]:
+        time.sleep(0.05)
+    item = {name: {"S": value} for name, value in timed_out.items()}
+    emulator.client("dynamodb").put_item(TableName=loop.token_table, Item={**item, "workflow": {"S": EVENTS_WORKFLOW}})
+    run = glue.finish(run_id)
+
+    callback = loop.delivery.deliver_and_wait(state_change_events(run)[-1])
+
+    assert callback is not None
+    assert callback["status"] == "SUCCEEDED", callback.get("cause")
+    history = history_events(sfn, callback["executionArn"])
+    refusals = [event["taskFailedEventDetails"]["error"] for event in history if "taskFailedEventDetails" in event]
+    assert refusals == ["Sfn.TaskDoesNotExistException"]  # moto's name for AWS's TaskTimedOut here
+    assert entered_states(sfn, callback["executionArn"])[-1] == "TokenWasStale"
 
 
 @pytest.fixture(scope="module")

@@ -11,16 +11,23 @@ import json
 import uuid
 from typing import Any
 
+from moto.core.exceptions import AWSError
 from moto.events.models import EventPattern
 from moto.events.responses import EventsHandler
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.s3.models import FakeBucket
+from moto.stepfunctions.parser import api as sfn_api
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_aws_sdk,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
     StateTaskService,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
+    StateTaskServiceCallback,
+)
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackConsumerTimeout, CallbackTimeoutError
+from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.static_analyser.static_analyser import StaticAnalyser
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
@@ -57,6 +64,30 @@ def _list_state_machine_versions(self: StepFunctionResponse) -> str:
         for version in machine.versions.values()
     ]
     return _json_body({"stateMachineVersions": versions})
+
+
+def _token_refused_once_its_wait_timed_out(self: StateTaskServiceCallback, env: Environment, **kwargs: Any) -> None:
+    """Gap: a task token stays valid after its wait timed out, so SendTaskSuccess with it
+    succeeds and wakes nothing. AWS answers TaskTimedOut."""
+    try:
+        _original_eval_integration_pattern(self, env=env, **kwargs)
+    except CallbackTimeoutError:
+        task = env.states.context_object.context_object_data["Task"]
+        endpoint = env.callback_pool_manager.get(task["Token"]) if task else None
+        if endpoint is not None:
+            endpoint.report(CallbackConsumerTimeout())
+        raise
+
+
+def _buildable(error: type[AWSError], message: str) -> None:
+    """Gap: SendTaskSuccess raises TaskTimedOut() for a token whose wait timed out (and
+    TaskDoesNotExist() for one whose task has gone), which moto cannot build without a message,
+    so the caller gets an HTTP 500 instead of the error. Built as moto builds its InvalidToken."""
+
+    def __init__(self: AWSError) -> None:
+        AWSError.__init__(self, message, error.__name__, 400)
+
+    error.__init__ = __init__  # type: ignore[assignment,method-assign]
 
 
 # --- EventBridge -------------------------------------------------------------------------------
@@ -126,6 +157,7 @@ def _bucket_permission_ignoring_conditional_statements(self: FakeBucket, action:
 
 _original_normalise_parameters = StateTaskService._normalise_parameters
 _original_start_execution = StepFunctionsParserBackend.start_execution
+_original_eval_integration_pattern = StateTaskServiceCallback._eval_integration_pattern
 
 
 def install() -> None:
@@ -134,6 +166,9 @@ def install() -> None:
         return
     StepFunctionResponse.validate_state_machine_definition = _validate_state_machine_definition  # type: ignore[attr-defined]
     StepFunctionResponse.list_state_machine_versions = _list_state_machine_versions  # type: ignore[attr-defined]
+    StateTaskServiceCallback._eval_integration_pattern = _token_refused_once_its_wait_timed_out  # type: ignore[method-assign,assignment]
+    _buildable(sfn_api.TaskTimedOut, "Task Timed Out: 'Provided task does not exist anymore'")
+    _buildable(sfn_api.TaskDoesNotExist, "Task Does Not Exist")
     EventsHandler.test_event_pattern = _test_event_pattern  # type: ignore[method-assign,assignment]
     StateTaskService._normalise_parameters = _lower_camel_sfn_parameters  # type: ignore[method-assign]
     StateTaskService._normalise_response = _aws_shaped_response  # type: ignore[method-assign]
