@@ -90,7 +90,7 @@ def test_callback_wakes_the_loop_only_after_claiming_the_token_of_an_ended_run(
     edges = asl.transitions(callback)
 
     assert edges["HasRunEnded"] == {"RunStillRunning", "ClaimToken"}
-    assert edges["ClaimToken"] == {"WakeLoop", "ClaimLost"}
+    assert edges["ClaimToken"] == {"WakeLoop", "CountRead"}
     assert {name for name, targets in edges.items() if "WakeLoop" in targets} == {"ClaimToken"}
     assert callback["States"]["ClaimToken"]["Parameters"]["ConditionExpression"] == "#token = :token"
 

@@ -44,6 +44,9 @@ def test_demo_drives_runs_stops_on_the_injected_failure_and_cleans_up() -> None:
     assert "Stop reason: GlueWorkflowActionsFailed" in result.stdout
     assert "failed nodes: [retail-demo-crawl-stores]" in result.stdout
     assert len(re.findall(r"^  poll .* COMPLETED ", result.stdout, re.MULTILINE)) == 3
+    status = result.stdout.split("$ python -m glue_loop status", 1)[1]
+    assert re.search(r"^Last stop +GlueWorkflowActionsFailed", status, re.MULTILINE)
+    assert re.search(r"^  retail-demo-crawl-stores +CRAWLER +FAILED", status, re.MULTILINE)
     assert "terraform destroy" in result.stdout
     assert "nothing is left behind" in result.stdout
 

@@ -151,8 +151,8 @@ def test_duplicated_last_event_continues_the_loop_exactly_once(
 def test_a_stale_token_is_consumed_harmlessly(
     sfn: Any, emulator: AwsEmulator, make_events_loop: MakeEventsLoop, glue: GlueRunSimulator
 ) -> None:
-    """A token left by a wait whose safety poll took over: the callback ends quietly and the
-    token is gone."""
+    """A token left by a wait whose safety poll took over, with no loop waiting any more: the
+    callback removes it, reads the table a bounded number of times for a fresh one and ends."""
     loop = make_events_loop()
     glue.script(EVENTS_WORKFLOW, RunOutcome())
     run_id = emulator.client("glue").start_workflow_run(Name=EVENTS_WORKFLOW)["RunId"]
@@ -165,13 +165,17 @@ def test_a_stale_token_is_consumed_harmlessly(
 
     assert callback is not None and callback["status"] == "SUCCEEDED"
     assert "Item" not in dynamodb.get_item(TableName=loop.token_table, Key=key)
+    states = entered_states(sfn, callback["executionArn"])
+    assert states.count("ReadToken") == 4  # the first read and three more, as no fresh token came
+    assert states[-1] == "NoLoopWaiting"
 
 
 def test_a_late_callback_holding_the_token_of_a_timed_out_wait_is_harmless(
     sfn: Any, emulator: AwsEmulator, make_events_loop: MakeEventsLoop, glue: GlueRunSimulator
 ) -> None:
     """A callback that read the token just before the loop's safety poll replaced it: Step
-    Functions refuses the old token and the callback ends quietly."""
+    Functions refuses the old token, and the callback reads again for a fresh one a few times
+    (here the token it claimed was the last one)."""
     loop = make_events_loop(safety_poll_seconds=1)
     glue.script(EVENTS_WORKFLOW, WAITS_FOR_AN_EVENT)
     start(sfn, loop.arn)
@@ -191,7 +195,14 @@ def test_a_late_callback_holding_the_token_of_a_timed_out_wait_is_harmless(
     history = history_events(sfn, callback["executionArn"])
     refusals = [event["taskFailedEventDetails"]["error"] for event in history if "taskFailedEventDetails" in event]
     assert refusals == ["Sfn.TaskDoesNotExistException"]  # moto's name for AWS's TaskTimedOut here
-    assert entered_states(sfn, callback["executionArn"])[-1] == "TokenWasStale"
+    states = entered_states(sfn, callback["executionArn"])
+    assert states[states.index("WakeLoop") :][:5] == [
+        "WakeLoop",
+        "WaitForFreshToken",
+        "CountRead",
+        "ReadAgain",
+        "ReadToken",
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -206,6 +206,10 @@ def test_history_budget_is_derived_by_default(plan: Plan) -> None:
     assert plan("default")["planned_values"]["outputs"]["max_polls_per_execution"]["value"] == (20000 - 200 - 27) // 11
 
 
+def test_history_budget_of_events_mode_counts_the_dearer_safety_poll(plan: Plan) -> None:
+    assert plan("events")["planned_values"]["outputs"]["max_polls_per_execution"]["value"] == (20000 - 200 - 27) // 15
+
+
 def test_pause_flag_starts_false_and_only_the_loop_may_read_it(plan: Plan) -> None:
     parameter = planned_resources(plan("default"))["aws_ssm_parameter.pause[0]"]
 

@@ -1,14 +1,16 @@
 """make demo: the continuous loop driving the sample retail workflow in an embedded AWS emulator.
 
 Applies examples/complete to an in-process moto server, starts the loop, lets the Glue run
-simulator end each workflow run (failing one node of one run if asked), prints a line per poll
-and a table per run, and destroys everything on the way out, Ctrl-C included.
+simulator end each workflow run (failing one node of one run if asked), prints a line per poll,
+a table per run and the operator CLI's status of the stopped loop, and destroys everything on
+the way out, Ctrl-C included.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -17,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from glue_loop import cli as glue_loop_cli
 from harness.emulator import REGION, AwsEmulator
 from harness.glue_simulator import GlueRunSimulator, PollObserver, RunOutcome, SimulatedRun
 from harness.loop import Execution, executions, has_ended
@@ -100,6 +103,16 @@ def table(chain: list[Execution], glue: GlueRunSimulator) -> str:
     return format_table(rows, rule=True)
 
 
+def show_operator_status(arn: str, endpoint_url: str) -> None:
+    """What an operator sees of the stopped loop with the module's CLI."""
+    command = ["status", "--state-machine-arn", arn, "--endpoint-url", endpoint_url]
+    print(f"\n$ python -m glue_loop {' '.join(command)}", flush=True)
+    # The emulator takes any key; the CLI, like the AWS CLI, insists on having one.
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+    glue_loop_cli.main(command)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
@@ -140,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                 else f"stopped by the demo after {args.runs} runs"
             )
             print(f"\nStop reason: {reason}", flush=True)
+            show_operator_status(arn, emulator.endpoint_url)
         finally:
             print("terraform destroy", flush=True)
             workspace.destroy(variables)
