@@ -336,6 +336,12 @@ resource "aws_dynamodb_table" "tokens" {
     kms_key_arn = var.token_table_kms_key_arn != "" ? var.token_table_kms_key_arn : null
   }
 
+  # The loop stamps each token with an expiry an hour after its wait would time out.
+  ttl {
+    enabled        = true
+    attribute_name = "expires_at"
+  }
+
   tags = merge(var.tags, var.token_table_tags)
 }
 

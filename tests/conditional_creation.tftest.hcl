@@ -337,6 +337,11 @@ run "events_mode_creates_the_token_table_callback_rule_and_their_scoped_roles" {
   }
 
   assert {
+    condition     = aws_dynamodb_table.tokens[0].ttl[0].enabled && aws_dynamodb_table.tokens[0].ttl[0].attribute_name == "expires_at"
+    error_message = "Tokens must expire through the table's TTL on expires_at, the attribute the loop stamps."
+  }
+
+  assert {
     condition     = aws_sfn_state_machine.callback[0].type == "EXPRESS" && aws_sfn_state_machine.callback[0].role_arn == aws_iam_role.callback[0].arn
     error_message = "The callback must be an EXPRESS state machine running as its own role."
   }

@@ -44,13 +44,15 @@ def any_definition(plan: Callable[[str], dict[str, Any]], request: pytest.Fixtur
 
 
 @pytest.mark.parametrize("template", ["statemachine.asl.json", "statemachine.events.json", "callback.asl.json"])
-def test_templates_are_plain_json_in_jsonpath(template: str) -> None:
+def test_templates_are_plain_json_in_jsonpath_but_the_token_wait(template: str) -> None:
+    """Only the events mode token wait is JSONata: it needs the clock for its token's expiry."""
     loaded = json.loads((REPO_ROOT / template).read_text())
     states = loaded.get("States", loaded)  # statemachine.events.json holds states only
 
-    languages = {loaded.get("QueryLanguage", "JSONPath")}
-    languages |= {state.get("QueryLanguage", "JSONPath") for state in states.values()}
-    assert languages == {"JSONPath"}
+    assert loaded.get("QueryLanguage", "JSONPath") == "JSONPath"
+    assert {name for name, state in states.items() if state.get("QueryLanguage", "JSONPath") != "JSONPath"} == (
+        {"WaitForRun"} if template == "statemachine.events.json" else set()
+    )
 
 
 def test_every_state_is_reachable(any_definition: dict[str, Any]) -> None:
@@ -78,7 +80,8 @@ def test_events_mode_swaps_only_the_wait_for_a_token_wait_and_its_polling_fallba
 
     assert set(events["States"]) - set(definition["States"]) == {"PollInstead"}
     assert wait["Resource"] == "arn:aws:states:::aws-sdk:dynamodb:putItem.waitForTaskToken"
-    assert wait["TimeoutSecondsPath"] == "$.config.safety_poll_seconds"
+    assert wait["TimeoutSeconds"] == "{% $states.input.config.safety_poll_seconds %}"
+    assert wait["Arguments"]["Item"]["expires_at"]["N"].startswith("{% $string($floor($millis() / 1000)")
     assert asl.transitions(events)["WaitForRun"] == {"JudgeRun", "GetWorkflowRun", "PollInstead"}
     assert asl.transitions(events)["PollInstead"] == {"GetWorkflowRun"}
 

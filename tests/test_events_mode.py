@@ -63,6 +63,22 @@ def test_loop_advances_on_the_last_nodes_event_without_polling(
     assert "failed nodes: [publish-sales]" in second.cause
 
 
+def test_the_token_expires_an_hour_after_its_wait_would_time_out(
+    sfn: Any, emulator: AwsEmulator, make_events_loop: MakeEventsLoop, glue: GlueRunSimulator
+) -> None:
+    loop = make_events_loop(safety_poll_seconds=600)
+    glue.script(EVENTS_WORKFLOW, WAITS_FOR_AN_EVENT)
+    written_after = int(time.time())
+    start(sfn, loop.arn)
+    run_id = token_run(emulator, loop, glue, 1)
+    written_before = int(time.time()) + 1
+
+    token = waiting_token(emulator.client("dynamodb"), loop.token_table, EVENTS_WORKFLOW)
+
+    assert token is not None and token["run_id"] == run_id
+    assert written_after + 600 + 3600 <= int(token["expires_at"]) <= written_before + 600 + 3600
+
+
 def test_events_of_a_run_still_going_leave_the_loop_waiting(
     sfn: Any, emulator: AwsEmulator, make_events_loop: MakeEventsLoop, glue: GlueRunSimulator
 ) -> None:
@@ -174,18 +190,16 @@ def test_a_late_callback_holding_the_token_of_a_timed_out_wait_is_harmless(
     sfn: Any, emulator: AwsEmulator, make_events_loop: MakeEventsLoop, glue: GlueRunSimulator
 ) -> None:
     """A callback that read the token just before the loop's safety poll replaced it: Step
-    Functions refuses the old token, and the callback reads again for a fresh one a few times
-    (here the token it claimed was the last one)."""
+    Functions refuses the old token, and the callback reads the table again for a fresh one."""
     loop = make_events_loop(safety_poll_seconds=1)
     glue.script(EVENTS_WORKFLOW, WAITS_FOR_AN_EVENT)
     start(sfn, loop.arn)
     run_id = token_run(emulator, loop, glue, 1)
-    timed_out = waiting_token(emulator.client("dynamodb"), loop.token_table, EVENTS_WORKFLOW)
-    assert timed_out is not None
-    while stored_token(emulator, loop) == timed_out["token"]:
+    dynamodb = emulator.client("dynamodb")
+    timed_out = dynamodb.get_item(TableName=loop.token_table, Key={"workflow": {"S": EVENTS_WORKFLOW}})["Item"]
+    while stored_token(emulator, loop) == timed_out["token"]["S"]:
         time.sleep(0.05)
-    item = {name: {"S": value} for name, value in timed_out.items()}
-    emulator.client("dynamodb").put_item(TableName=loop.token_table, Item={**item, "workflow": {"S": EVENTS_WORKFLOW}})
+    dynamodb.put_item(TableName=loop.token_table, Item=timed_out)
     run = glue.finish(run_id)
 
     callback = loop.delivery.deliver_and_wait(state_change_events(run)[-1])

@@ -52,9 +52,10 @@ class RuleDelivery:
 
 
 def waiting_token(dynamodb: Any, table: str, workflow: str) -> dict[str, str] | None:
-    """The token a loop left for ``workflow`` (its run_id, token and execution), if any."""
+    """The token a loop left for ``workflow`` (its run_id, token, execution and expires_at, all
+    as strings), if any."""
     item = dynamodb.get_item(TableName=table, Key={"workflow": {"S": workflow}}).get("Item")
-    return None if item is None else {name: value["S"] for name, value in item.items()}
+    return None if item is None else {name: next(iter(value.values())) for name, value in item.items()}
 
 
 def wait_for_token(dynamodb: Any, table: str, glue: GlueRunSimulator, workflow: str, run_number: int) -> str:

@@ -11,6 +11,7 @@ import json
 import uuid
 from typing import Any
 
+import jsonata as jsonata_python
 from moto.core.exceptions import AWSError
 from moto.events.models import EventPattern
 from moto.events.responses import EventsHandler
@@ -28,6 +29,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 )
 from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackConsumerTimeout, CallbackTimeoutError
 from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
 from moto.stepfunctions.parser.asl.static_analyser.static_analyser import StaticAnalyser
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
@@ -88,6 +90,12 @@ def _buildable(error: type[AWSError], message: str) -> None:
         AWSError.__init__(self, message, error.__name__, 400)
 
     error.__init__ = __init__  # type: ignore[assignment,method-assign]
+
+
+def _evaluate_jsonata(expression: str) -> Any:
+    """Gap: moto parses JSONata states but leaves its JSONata evaluator unset (LocalStack's runs
+    on a JVM). Evaluated with jsonata-python, a pure Python JSONata."""
+    return jsonata_python.Jsonata(expression).evaluate(None)
 
 
 # --- EventBridge -------------------------------------------------------------------------------
@@ -169,6 +177,7 @@ def install() -> None:
     StateTaskServiceCallback._eval_integration_pattern = _token_refused_once_its_wait_timed_out  # type: ignore[method-assign,assignment]
     _buildable(sfn_api.TaskTimedOut, "Task Timed Out: 'Provided task does not exist anymore'")
     _buildable(sfn_api.TaskDoesNotExist, "Task Does Not Exist")
+    moto_jsonata._eval_jsonata = _evaluate_jsonata
     EventsHandler.test_event_pattern = _test_event_pattern  # type: ignore[method-assign,assignment]
     StateTaskService._normalise_parameters = _lower_camel_sfn_parameters  # type: ignore[method-assign]
     StateTaskService._normalise_response = _aws_shaped_response  # type: ignore[method-assign]
