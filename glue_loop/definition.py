@@ -15,6 +15,8 @@ GET_PARAMETER = "aws-sdk:ssm:getParameter"
 WAIT_FOR_RUN = "WaitForRun"
 # The module renders number settings as intrinsics: "poll_interval_seconds.$": "States.MathAdd(60, 0)".
 _RENDERED_NUMBER = re.compile(r"States\.MathAdd\((\d+), 0\)")
+# A JSONata field that reads the state's input: "{% $states.input.config.safety_poll_seconds %}".
+_JSONATA_INPUT = re.compile(r"\{%\s*\$states\.input\.([A-Za-z0-9_.]+)\s*%\}")
 
 
 class DefinitionError(Exception):
@@ -58,7 +60,9 @@ def _run_wait(states: list[dict[str, Any]], wait: dict[str, Any] | None) -> RunW
     key = "TimeoutSeconds" if events else "Seconds"
     seconds = wait.get(key)
     if not isinstance(seconds, int):
-        path = wait.get(f"{key}Path")
+        # A JSONPath state names the path in <key>Path; a JSONata one reads it from $states.input.
+        jsonata = _JSONATA_INPUT.match(seconds) if isinstance(seconds, str) else None
+        path = f"$.{jsonata.group(1)}" if jsonata else wait.get(f"{key}Path")
         seconds = _number_at(states, path.removeprefix("$.").split(".")) if isinstance(path, str) else None
     return RunWait(events, seconds)
 
