@@ -70,6 +70,6 @@ def test_ctrl_c_mid_run_still_destroys_everything() -> None:
     rest, _ = process.communicate(timeout=120)
     output = "".join(seen) + rest
 
-    assert process.returncode == 130
+    assert process.returncode == 130, output
     assert "terraform destroy" in output
     assert "Interrupted; what the demo created was destroyed." in output

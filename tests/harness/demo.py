@@ -84,6 +84,16 @@ def drive(sfn: Any, arn: str, glue: GlueRunSimulator, runs: int) -> list[Executi
     return chain
 
 
+def stop_running_executions(emulator: AwsEmulator) -> None:
+    """An interrupted demo leaves its loop running: stop it, so that it does not act on
+    resources while Terraform destroys them."""
+    sfn = emulator.client("stepfunctions")
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        running = sfn.list_executions(stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING")
+        for execution in running["executions"]:
+            sfn.stop_execution(executionArn=execution["executionArn"], cause="demo: interrupted")
+
+
 def table(chain: list[Execution], glue: GlueRunSimulator) -> str:
     rows = [("run", "run id", "execution", "succeeded", "failed", "verdict")]
     for number, (execution, run) in enumerate(zip(chain, glue.runs_of(NAME), strict=False), start=1):
@@ -155,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nStop reason: {reason}", flush=True)
             show_operator_status(arn, emulator.endpoint_url)
         finally:
+            stop_running_executions(emulator)
             print("terraform destroy", flush=True)
             workspace.destroy(variables)
             emulator.stop()
