@@ -9,14 +9,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from test_loop_resilience import module_locals
 
 from conftest import EVENTS_WORKFLOW
 from harness.emulator import AwsEmulator
 from harness.eventbridge import EventsLoop, end_run_with_events, pattern_matches, wait_for_token, waiting_token
 from harness.glue_simulator import UNTIL_FINISHED, GlueRunSimulator, RunOutcome, glue_event, state_change_events
-from harness.loop import entered_states, history_events, wait_until_stopped
+from harness.loop import entered_states, histories_of_two_chains, history_events, wait_until_stopped
 from harness.plans import planned_resources
+from harness.terraform import REPO_ROOT
+from harness.tf_config import locals_of
 
 MakeEventsLoop = Callable[..., EventsLoop]
 WAITS_FOR_AN_EVENT = RunOutcome(running_polls=UNTIL_FINISHED)
@@ -121,20 +122,15 @@ def test_events_per_safety_poll_are_what_the_history_budget_assumes(
     sfn: Any, emulator: AwsEmulator, make_events_loop: MakeEventsLoop, glue: GlueRunSimulator
 ) -> None:
     loop = make_events_loop(safety_poll_seconds=1)
-    publish_fails = {"publish-sales": "FAILED"}
     glue.script(
         EVENTS_WORKFLOW,
-        RunOutcome(node_states=publish_fails, running_polls=1),
-        RunOutcome(node_states=publish_fails, running_polls=4),
+        RunOutcome(node_states=PUBLISH_FAILS.node_states, running_polls=1),
+        RunOutcome(node_states=PUBLISH_FAILS.node_states, running_polls=4),
     )
-    start(sfn, loop.arn)
-    (short,) = wait_until_stopped(sfn, loop.arn)
-    start(sfn, loop.arn)
-    (long,) = wait_until_stopped(sfn, loop.arn, ignore={short.arn})
 
-    per_poll = (len(history_events(sfn, long.arn)) - len(history_events(sfn, short.arn))) / 3
+    short, long = histories_of_two_chains(sfn, loop.arn)
 
-    assert per_poll == module_locals()["history_events_per_poll"]["events"] == 15
+    assert (len(long) - len(short)) / 3 == locals_of(REPO_ROOT / "main.tf")["history_events_per_poll"]["events"] == 15
 
 
 def test_duplicated_last_event_continues_the_loop_exactly_once(

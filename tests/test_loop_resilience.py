@@ -7,15 +7,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import hcl2
 import pytest
 
 from conftest import WORKFLOW, pause_parameter_of
 from harness.emulator import AwsEmulator
 from harness.glue_simulator import CLEAN, GlueRunSimulator, RunOutcome
-from harness.loop import history_events, wait_until_stopped
+from harness.loop import histories_of_two_chains, history_events, wait_until_stopped
 from harness.sfn_faults import start_execution_times_out
 from harness.terraform import REPO_ROOT
+from harness.tf_config import locals_of
 
 MakeLoop = Callable[..., str]
 
@@ -25,22 +25,18 @@ def start(sfn: Any, arn: str, **execution_input: Any) -> None:
 
 
 def module_locals() -> dict[str, Any]:
-    return {key: value for block in hcl2.load((REPO_ROOT / "main.tf").open())["locals"] for key, value in block.items()}
+    return locals_of(REPO_ROOT / "main.tf")
 
 
 def test_events_per_poll_are_what_the_history_budget_assumes(
     sfn: Any, loop_machine: str, glue: GlueRunSimulator
 ) -> None:
     glue.script(WORKFLOW, RunOutcome(failed=1, running_polls=1), RunOutcome(failed=1, running_polls=4))
-    start(sfn, loop_machine)
-    (short,) = wait_until_stopped(sfn, loop_machine)
-    start(sfn, loop_machine)
-    (long,) = wait_until_stopped(sfn, loop_machine, ignore={short.arn})
 
-    per_poll = (len(history_events(sfn, long.arn)) - len(history_events(sfn, short.arn))) / 3
+    short, long = histories_of_two_chains(sfn, loop_machine)
 
-    assert per_poll == module_locals()["history_events_per_poll"]["poll"] == 11
-    assert len(history_events(sfn, long.arn)) < module_locals()["history_event_reserve"]
+    assert (len(long) - len(short)) / 3 == module_locals()["history_events_per_poll"]["poll"] == 11
+    assert len(long) < module_locals()["history_event_reserve"]
 
 
 def test_events_per_extra_run_in_one_execution_fit_what_the_budget_reserves(

@@ -109,14 +109,19 @@ class Bench:
         (execution,) = wait_until_stopped(self.sfn, arn)
         return (self.judged_at(execution) - ended).total_seconds()
 
-    def event_detection_delay(self, planned: dict[str, Any]) -> float:
-        """Seconds from the run's end (its last node's event sent) to the loop judging it."""
-        loop = self.events_loop(planned, safety_poll_seconds=3600)
+    def waiting_events_loop(self, planned: dict[str, Any], safety_poll_seconds: int) -> tuple[EventsLoop, str]:
+        """An events mode loop started on a run that ends only when told, once it waits on the
+        run; and the run's id."""
+        loop = self.events_loop(planned, safety_poll_seconds=safety_poll_seconds)
         self.glue.script(WORKFLOW, ENDS_BY_EVENT)
         runs_before = len(self.glue.runs_of(WORKFLOW))
         self.sfn.start_execution(stateMachineArn=loop.arn, input="{}")
         dynamodb = self.emulator.client("dynamodb")
-        run_id = wait_for_token(dynamodb, loop.token_table, self.glue, WORKFLOW, runs_before + 1)
+        return loop, wait_for_token(dynamodb, loop.token_table, self.glue, WORKFLOW, runs_before + 1)
+
+    def event_detection_delay(self, planned: dict[str, Any]) -> float:
+        """Seconds from the run's end (its last node's event sent) to the loop judging it."""
+        loop, run_id = self.waiting_events_loop(planned, safety_poll_seconds=3600)
         ended = datetime.now(UTC)
         run = self.glue.finish(run_id)
         threading.Thread(target=loop.delivery.deliver, args=(state_change_events(run)[-1],)).start()
@@ -126,18 +131,12 @@ class Bench:
     def events_chain(self, planned: dict[str, Any], safety_polls: int) -> tuple[list[Execution], int]:
         """Events mode executions of one run whose end is missed by ``safety_polls`` safety polls
         (1 s each here) and then sent as events; and the callback executions it took."""
-        loop = self.events_loop(planned, safety_poll_seconds=1)
-        self.glue.script(WORKFLOW, ENDS_BY_EVENT)
-        runs_before = len(self.glue.runs_of(WORKFLOW))
-        self.sfn.start_execution(stateMachineArn=loop.arn, input="{}")
-        dynamodb = self.emulator.client("dynamodb")
-        run_id = wait_for_token(dynamodb, loop.token_table, self.glue, WORKFLOW, runs_before + 1)
-        run = next(run for run in self.glue.runs_of(WORKFLOW) if run.run_id == run_id)
+        loop, run_id = self.waiting_events_loop(planned, safety_poll_seconds=1)
         (listed,) = self.sfn.list_executions(stateMachineArn=loop.arn)["executions"]
         # Events sent before the loop waits again would find the token of the wait that timed out.
         while entered_states(self.sfn, listed["executionArn"]).count("WaitForRun") <= safety_polls:
             time.sleep(0.05)
-        self.glue.finish(run_id)
+        run = self.glue.finish(run_id)
         callbacks = [loop.delivery.deliver(event) for event in state_change_events(run)]
         return wait_until_stopped(self.sfn, loop.arn), sum(1 for arn in callbacks if arn)
 
@@ -146,7 +145,9 @@ def transitions(events: list[dict[str, Any]]) -> int:
     return sum(1 for event in events if event["type"].endswith("StateEntered"))
 
 
-def compare_modes(bench: Bench, events_plan: dict[str, Any]) -> None:
+def compare_modes(bench: Bench, events_plan: dict[str, Any], poll_base: float, per_poll: float) -> None:
+    """Poll mode against events mode; ``poll_base`` and ``per_poll`` are the state transitions
+    of a run and of each poll, measured by main()."""
     print("\nCompletion modes: poll every 60 s or 10 s, or events with the default 900 s safety poll\n")
     poll_delays = [bench.poll_detection_delay(DELAY_POLL_INTERVAL * (i + 0.5) / DELAY_SAMPLES) for i in range(4)]
     event_delays = [bench.event_detection_delay(events_plan) for _ in range(DELAY_SAMPLES)]
@@ -160,13 +161,10 @@ def compare_modes(bench: Bench, events_plan: dict[str, Any]) -> None:
 
     (one_poll,), _ = bench.events_chain(events_plan, 1)
     (three_polls,), callbacks = bench.events_chain(events_plan, 3)
-    base = transitions(bench.events(one_poll)) - 4
     per_safety_poll = (transitions(bench.events(three_polls)) - transitions(bench.events(one_poll))) / 2
-    (poll_short,), (poll_longer,) = bench.chain(1), bench.chain(11)
-    poll_base = transitions(bench.events(poll_short)) - 4
-    per_poll = (transitions(bench.events(poll_longer)) - transitions(bench.events(poll_short))) / 10
-    print(f"State transitions of a run: poll mode {poll_base} + {per_poll:g} per poll;", end=" ")
-    print(f"events mode {base} + {per_safety_poll:g} per safety poll")
+    base = transitions(bench.events(one_poll)) - per_safety_poll
+    print(f"State transitions of a run: poll mode {poll_base:g} + {per_poll:g} per poll;", end=" ")
+    print(f"events mode {base:g} + {per_safety_poll:g} per safety poll")
     print(f"Callback executions (EXPRESS) per run: one per job or crawler event, {callbacks} for this 3-action run\n")
 
     rows = [("run", "mode", "run reads (loop + callbacks)", "state transitions", "callback executions")]
@@ -246,7 +244,8 @@ def main() -> int:
         print(format_table(rows, numbers=True))
         print(f"\n* {MOST_POLLS_RUN:,}+ polls: every execution but the last spends the budget, so it repeats the")
         print("  measured full-budget execution above; the no-handoff column is its measured base + per-poll count.")
-        compare_modes(bench, workspace.plan({"name": "bench", "glue_workflow_name": WORKFLOW, **EVENTS_SETTINGS}))
+        events_plan = workspace.plan({"name": "bench", "glue_workflow_name": WORKFLOW, **EVENTS_SETTINGS})
+        compare_modes(bench, events_plan, transitions(short) - per_poll_transitions, per_poll_transitions)
         print(f"Took {time.monotonic() - started:.0f} s.")
     emulator.stop()
     return 0

@@ -87,3 +87,17 @@ def entered_states(sfn: Any, execution_arn: str) -> list[str]:
         for event in history_events(sfn, execution_arn)
         if "stateEnteredEventDetails" in event
     ]
+
+
+def histories_of_two_chains(sfn: Any, state_machine_arn: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Start the loop twice, each time until it stops after one execution (the caller scripts
+    the runs), and return both executions' histories: the difference between two runs polled a
+    different number of times is what the extra polls cost."""
+    histories = []
+    ignore: set[str] = set()
+    for _ in range(2):
+        sfn.start_execution(stateMachineArn=state_machine_arn, input="{}")
+        (execution,) = wait_until_stopped(sfn, state_machine_arn, ignore=ignore)
+        ignore.add(execution.arn)
+        histories.append(history_events(sfn, execution.arn))
+    return histories[0], histories[1]

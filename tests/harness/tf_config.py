@@ -52,6 +52,11 @@ def _body(body: dict[str, Any]) -> tuple[set[str], dict[str, list[dict[str, Any]
     return arguments, nested
 
 
+def locals_of(tf_file: Path) -> dict[str, Any]:
+    """The locals a .tf file sets, as python-hcl2 reads them (expressions stay strings)."""
+    return {key: value for block in hcl2.load(tf_file.open())["locals"] for key, value in block.items()}
+
+
 def blocks(directory: Path) -> list[Block]:
     found: list[Block] = []
     for path in sorted(directory.glob("*.tf")):
