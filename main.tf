@@ -63,7 +63,18 @@ locals {
   event_pattern   = length(local.event_filters) > 1 ? jsonencode({ source = ["aws.glue"], "$or" = local.event_filters }) : jsonencode(merge({ source = ["aws.glue"] }, one(local.event_filters)))
   token_table_arn = one(aws_dynamodb_table.tokens[*].arn)
 
+  # Every ARN and the console link follow the partition (aws, aws-cn, aws-us-gov): the service
+  # integrations' Resource ARNs carry it, and each partition has its own console domain.
+  partition = try(data.aws_partition.current[0].partition, "aws")
+  console_domain = lookup({
+    aws          = "console.aws.amazon.com"
+    "aws-cn"     = "console.amazonaws.cn"
+    "aws-us-gov" = "console.amazonaws-us-gov.com"
+  }, local.partition, "console.aws.amazon.com")
+
   loop_template_variables = {
+    partition                   = local.partition
+    console_domain              = local.console_domain
     glue_workflow_name          = local.glue_workflow_name
     poll_interval_seconds       = var.poll_interval_seconds
     max_polls_per_execution     = local.max_polls_per_execution
@@ -352,6 +363,7 @@ resource "aws_sfn_state_machine" "callback" {
   type     = "EXPRESS"
   role_arn = local.create_role ? aws_iam_role.callback[0].arn : var.callback_role_arn
   definition = templatefile("${path.module}/callback.asl.json", {
+    partition          = local.partition
     glue_workflow_name = local.glue_workflow_name
     token_table_name   = local.token_table_name
   })
@@ -548,7 +560,7 @@ data "aws_caller_identity" "current" {
 }
 
 data "aws_partition" "current" {
-  count = local.create_sns_kms_key ? 1 : 0
+  count = var.create ? 1 : 0
 }
 
 data "aws_iam_policy_document" "sns_kms_key" {
