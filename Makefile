@@ -4,7 +4,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
+PARLIAMENT_VENV := .venv-parliament
 BUILD := .build
+NODE_TOOLS := $(BUILD)/node
 # Unpacked provider mirror (registry.terraform.io/hashicorp/aws/<version>/<os_arch>/...).
 # Where it holds hashicorp/aws, terraform init installs from it; elsewhere from the registry.
 TF_PROVIDER_MIRROR ?= /opt/tf-plugins
@@ -14,6 +16,8 @@ PYTEST_ARGS ?=
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 export TF_IN_AUTOMATION := 1
 export CHECKOV_BIN := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
+export PARLIAMENT_BIN := $(CURDIR)/$(PARLIAMENT_VENV)/bin/parliament
+export ASL_VALIDATOR_BIN := $(CURDIR)/$(NODE_TOOLS)/node_modules/.bin/asl-validator
 
 DEMO_ARGS ?=
 # Python that ruff and mypy check: the tests, the job script and loopctl's package once it exists.
@@ -46,10 +50,11 @@ lint: tools ## Static checks, the pre-commit hooks' commands: ruff, mypy, terraf
 	$(VENV)/bin/mypy $(PYTHON_SOURCES)
 	terraform fmt -check -recursive -diff .
 
-test: lint ## Run every check: lint, validate, plans, terraform test, ASL, executions in moto, end to end, checkov
+test: lint ## Run every check: lint, validate, plans, terraform test, ASL, executions in moto, end to end, checkov, asl-validator, parliament
 	$(VENV)/bin/pytest $(PYTEST_ARGS) tests
 
-tools: terraform-check $(VENV)/.installed $(CHECKOV_VENV)/.installed $(BUILD)/terraform.rc
+tools: terraform-check $(VENV)/.installed $(CHECKOV_VENV)/.installed $(PARLIAMENT_VENV)/.installed \
+  $(NODE_TOOLS)/.installed $(BUILD)/terraform.rc
 
 fmt: tools ## Format Terraform and Python
 	terraform fmt -recursive .
@@ -71,6 +76,21 @@ $(CHECKOV_VENV)/.installed: tests/requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements-checkov.txt
 	touch $@
 
+# parliament (IAM policy linter) pins its own boto3 too.
+$(PARLIAMENT_VENV)/.installed: tests/requirements-parliament.txt
+	$(PYTHON) -m venv $(PARLIAMENT_VENV)
+	$(PARLIAMENT_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements-parliament.txt
+	touch $@
+
+# asl-validator (npm) checks every rendered state machine; the lock file pins it and its dependencies.
+$(NODE_TOOLS)/.installed: tests/package.json tests/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+	  echo "Node.js and npm must be on PATH for asl-validator: install them with your package manager" >&2; exit 1; }
+	mkdir -p $(NODE_TOOLS)
+	cp tests/package.json tests/package-lock.json $(NODE_TOOLS)/
+	npm ci --prefix $(NODE_TOOLS) --no-audit --no-fund --loglevel=error
+	touch $@
+
 # Rewritten only when its content changes, so a second run touches nothing.
 $(BUILD)/terraform.rc: FORCE
 	@mkdir -p $(BUILD)/plugin-cache
@@ -82,5 +102,5 @@ $(BUILD)/terraform.rc: FORCE
 	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 
 clean: ## Remove venvs, build files and Terraform working directories
-	rm -rf $(VENV) $(CHECKOV_VENV) $(BUILD)
+	rm -rf $(VENV) $(CHECKOV_VENV) $(PARLIAMENT_VENV) $(BUILD)
 	find . -name .terraform -type d -prune -exec rm -rf {} +

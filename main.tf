@@ -50,27 +50,59 @@ locals {
   token_table_name    = coalesce(var.token_table_name, "${var.name}-task-tokens")
   event_job_names     = !local.events_mode ? [] : var.create_sample_workflow ? values(one(module.sample_workflow[*].job_names)) : var.completion_events.job_names
   event_crawler_names = !local.events_mode ? [] : var.create_sample_workflow ? values(one(module.sample_workflow[*].crawler_names)) : var.completion_events.crawler_names
+  # The sample workflow's names are few and short: prefixes are for workflows of many names.
+  event_job_prefixes     = !local.events_mode || var.create_sample_workflow ? [] : var.completion_events.job_name_prefixes
+  event_crawler_prefixes = !local.events_mode || var.create_sample_workflow ? [] : var.completion_events.crawler_name_prefixes
+  # Glue sends "Glue Job State Change" for SUCCEEDED, FAILED, TIMEOUT and STOPPED only, and
+  # "Glue Crawler State Change" for Started, Succeeded and Failed:
+  # https://docs.aws.amazon.com/glue/latest/dg/automating-awsglue-with-cloudwatch-events.html
+  # Names are matched exactly and prefixes by EventBridge's prefix filter, each in a filter of its
+  # own, as AWS documents neither kind mixed in one array:
+  # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-content-based-filtering.html
   event_filters = concat(
     length(local.event_job_names) == 0 ? [] : [{
       "detail-type" = ["Glue Job State Change"]
-      detail        = { jobName = local.event_job_names, state = ["SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED", "ERROR"] }
+      detail        = { jobName = local.event_job_names, state = ["SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED"] }
+    }],
+    length(local.event_job_prefixes) == 0 ? [] : [{
+      "detail-type" = ["Glue Job State Change"]
+      detail        = { jobName = [for prefix in local.event_job_prefixes : { prefix = prefix }], state = ["SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED"] }
     }],
     length(local.event_crawler_names) == 0 ? [] : [{
       "detail-type" = ["Glue Crawler State Change"]
       detail        = { crawlerName = local.event_crawler_names, state = ["Succeeded", "Failed"] }
     }],
+    length(local.event_crawler_prefixes) == 0 ? [] : [{
+      "detail-type" = ["Glue Crawler State Change"]
+      detail        = { crawlerName = [for prefix in local.event_crawler_prefixes : { prefix = prefix }], state = ["Succeeded", "Failed"] }
+    }],
   )
-  event_pattern   = length(local.event_filters) > 1 ? jsonencode({ source = ["aws.glue"], "$or" = local.event_filters }) : jsonencode(merge({ source = ["aws.glue"] }, one(local.event_filters)))
-  token_table_arn = one(aws_dynamodb_table.tokens[*].arn)
+  event_pattern = length(local.event_filters) > 1 ? jsonencode({ source = ["aws.glue"], "$or" = local.event_filters }) : jsonencode(merge({ source = ["aws.glue"] }, one(local.event_filters)))
+  # EventBridge's default quota for an event pattern is 2,048 characters (adjustable):
+  # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html. The provider checks
+  # only 4,096, so a longer pattern would pass the plan and fail at apply.
+  event_pattern_quota = 2048
+  token_table_arn     = one(aws_dynamodb_table.tokens[*].arn)
 
   # Every ARN and the console link follow the partition (aws, aws-cn, aws-us-gov): the service
-  # integrations' Resource ARNs carry it, and each partition has its own console domain.
+  # integrations' Resource ARNs carry it, and each partition has its own console domain. The link
+  # names the region as ?region=, which every partition's console takes; regional console
+  # subdomains are documented for the aws partition only.
   partition = try(data.aws_partition.current[0].partition, "aws")
   console_domain = lookup({
     aws          = "console.aws.amazon.com"
     "aws-cn"     = "console.amazonaws.cn"
     "aws-us-gov" = "console.amazonaws-us-gov.com"
   }, local.partition, "console.aws.amazon.com")
+
+  # Each role that a service assumes trusts it only on behalf of this account's own resource (the
+  # confused deputy guard AWS recommends). The state machines name their roles, so their roles
+  # exist first and name the machines by ARNs built here rather than read from them.
+  account_id = one(data.aws_caller_identity.current[*].account_id)
+  state_machine_names = {
+    loop     = var.name
+    callback = "${var.name}-callback"
+  }
 
   loop_template_variables = {
     partition                   = local.partition
@@ -185,14 +217,32 @@ resource "aws_cloudwatch_log_group" "this" {
 # IAM role
 ################################################################################
 
+# Step Functions assumes a state machine's role with aws:SourceArn set to the state machine's ARN
+# and aws:SourceAccount to its account; AWS recommends trusting it on both conditions ("Prevent
+# cross-service confused deputy issue",
+# https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html), so the loop
+# and the callback each get a document naming their own state machine. The ARN's region is a
+# wildcard (ArnLike, as in AWS's example): nothing created before the role carries the region, and
+# data "aws_region" reads it through attributes deprecated in one provider major or the other. A
+# state machine of the same name in this account in another region is all the wildcard admits.
 data "aws_iam_policy_document" "assume_role" {
-  count = local.create_role ? 1 : 0
+  for_each = { for role, state_machine in local.state_machine_names : role => state_machine if local.create_role && (role == "loop" || local.events_mode) }
 
   statement {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
       identifiers = ["states.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${local.partition}:states:*:${local.account_id}:stateMachine:${each.value}"]
     }
   }
 }
@@ -203,7 +253,7 @@ resource "aws_iam_role" "this" {
   name                 = local.role_name
   path                 = var.role_path
   permissions_boundary = var.role_permissions_boundary != "" ? var.role_permissions_boundary : null
-  assume_role_policy   = data.aws_iam_policy_document.assume_role[0].json
+  assume_role_policy   = data.aws_iam_policy_document.assume_role["loop"].json
 
   tags = merge(var.tags, var.role_tags)
 }
@@ -359,13 +409,14 @@ resource "aws_dynamodb_table" "tokens" {
 resource "aws_sfn_state_machine" "callback" {
   count = local.events_mode ? 1 : 0
 
-  name     = "${var.name}-callback"
+  name     = local.state_machine_names.callback
   type     = "EXPRESS"
   role_arn = local.create_role ? aws_iam_role.callback[0].arn : var.callback_role_arn
   definition = templatefile("${path.module}/callback.asl.json", {
-    partition          = local.partition
-    glue_workflow_name = local.glue_workflow_name
-    token_table_name   = local.token_table_name
+    partition              = local.partition
+    glue_workflow_name     = local.glue_workflow_name
+    token_table_name       = local.token_table_name
+    callback_watch_seconds = var.completion_events.callback_watch_seconds
   })
 
   dynamic "logging_configuration" {
@@ -405,7 +456,11 @@ resource "aws_cloudwatch_event_rule" "glue_events" {
   lifecycle {
     precondition {
       condition     = length(local.event_filters) > 0
-      error_message = "completion_mode \"events\" needs completion_events.job_names or completion_events.crawler_names (the sample workflow provides them)."
+      error_message = "completion_mode \"events\" needs completion_events.job_names, crawler_names, job_name_prefixes or crawler_name_prefixes (the sample workflow provides its names)."
+    }
+    precondition {
+      condition     = length(local.event_pattern) <= local.event_pattern_quota
+      error_message = "The rule's event pattern would be ${length(local.event_pattern)} characters, over EventBridge's default quota of ${local.event_pattern_quota} characters for an event pattern: name the jobs and crawlers by their common prefixes in completion_events.job_name_prefixes and crawler_name_prefixes instead of listing them all."
     }
   }
 }
@@ -437,7 +492,7 @@ resource "aws_iam_role" "callback" {
   name                 = "${substr(local.role_name, 0, 55)}-callback"
   path                 = var.role_path
   permissions_boundary = var.role_permissions_boundary != "" ? var.role_permissions_boundary : null
-  assume_role_policy   = data.aws_iam_policy_document.assume_role[0].json
+  assume_role_policy   = data.aws_iam_policy_document.assume_role["callback"].json
 
   tags = merge(var.tags, var.role_tags)
 }
@@ -458,9 +513,12 @@ data "aws_iam_policy_document" "callback" {
   }
 
   statement {
+    # SendTaskSuccess supports no resource-level permissions (the task token names the task), so a
+    # state machine ARN here would allow nothing; "*" is the only resource it takes:
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html
     sid       = "WakeTheLoop"
     actions   = ["states:SendTaskSuccess"]
-    resources = [local.state_machine_arn]
+    resources = ["*"]
   }
 
   dynamic "statement" {
@@ -489,6 +547,10 @@ resource "aws_iam_role_policy" "callback_observability" {
   policy = data.aws_iam_policy_document.observability[0].json
 }
 
+# For a rule's target, EventBridge sets aws:SourceArn to the rule's ARN ("Cross-service confused
+# deputy prevention in Amazon EventBridge",
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/cross-service-confused-deputy-prevention.html).
+# The rule does not depend on this role (its target does), so its real ARN is read.
 data "aws_iam_policy_document" "events_assume_role" {
   count = local.create_role && local.events_mode ? 1 : 0
 
@@ -497,6 +559,16 @@ data "aws_iam_policy_document" "events_assume_role" {
     principals {
       type        = "Service"
       identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.glue_events[0].arn]
     }
   }
 }
@@ -556,7 +628,7 @@ resource "aws_ssm_parameter" "pause" {
 ################################################################################
 
 data "aws_caller_identity" "current" {
-  count = local.create_sns_kms_key ? 1 : 0
+  count = local.create_role || local.create_sns_kms_key ? 1 : 0
 }
 
 data "aws_partition" "current" {

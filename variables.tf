@@ -147,11 +147,26 @@ variable "completion_mode" {
 }
 
 variable "completion_events" {
-  description = "Events mode: the workflow's job and crawler names whose terminal states wake the loop (taken from the sample workflow when it is created), and the seconds a wait lasts before the loop polls the run itself."
+  description = "Events mode: the workflow's job and crawler names whose terminal states wake the loop (taken from the sample workflow when it is created), or prefixes that those names share (EventBridge prefix matching, for workflows whose names would not fit in one event pattern's 2,048 characters), the seconds a wait lasts before the loop polls the run itself, and the seconds the callback keeps reading a run that still reads running after a job or crawler event (every 5 s; 0: not at all)."
   type = object({
-    job_names           = optional(list(string), [])
-    crawler_names       = optional(list(string), [])
-    safety_poll_seconds = optional(number, 900)
+    job_names     = optional(list(string), [])
+    crawler_names = optional(list(string), [])
+    # A run whose end sends no event (its last job ends in ERROR, its last crawl is cancelled, it
+    # is stopped between nodes) or whose event is lost is noticed only by the safety poll, up to
+    # this late. 300 s bounds that to five minutes for 4 state transitions, 15 history events and
+    # one GetWorkflowRun per safety poll: 48 transitions an hour, a fifth of polling every 60 s,
+    # and 1,318 safety polls (4.6 days) per execution before the handoff. Runs whose last node
+    # does send its event are noticed within seconds whatever this is (make bench).
+    safety_poll_seconds = optional(number, 300)
+    # AWS does not say whether a run reads ended before its last node's event is sent, so the
+    # callback reads a running run again for this long. An EXPRESS execution lasts at most five
+    # minutes ("Choosing workflow type in Step Functions",
+    # https://docs.aws.amazon.com/step-functions/latest/dg/choosing-workflow-type.html), hence at
+    # most 240 s, leaving room for the callback's other reads and their retries.
+    callback_watch_seconds = optional(number, 120)
+    # EventBridge prefix filters: one pattern holds about 2,048 characters of names.
+    job_name_prefixes     = optional(list(string), [])
+    crawler_name_prefixes = optional(list(string), [])
   })
   default  = {}
   nullable = false
@@ -165,8 +180,19 @@ variable "completion_events" {
   }
 
   validation {
-    condition     = alltrue([for name in concat(var.completion_events.job_names, var.completion_events.crawler_names) : trimspace(name) != ""])
-    error_message = "completion_events.job_names and crawler_names must not contain empty names."
+    condition = (
+      var.completion_events.callback_watch_seconds >= 0 && var.completion_events.callback_watch_seconds <= 240
+      && floor(var.completion_events.callback_watch_seconds) == var.completion_events.callback_watch_seconds
+    )
+    error_message = "completion_events.callback_watch_seconds must be a whole number of seconds from 0 to 240 (an EXPRESS execution lasts at most 5 minutes)."
+  }
+
+  validation {
+    condition = alltrue([
+      for name in concat(var.completion_events.job_names, var.completion_events.crawler_names, var.completion_events.job_name_prefixes, var.completion_events.crawler_name_prefixes) :
+      trimspace(name) != ""
+    ])
+    error_message = "completion_events.job_names, crawler_names, job_name_prefixes and crawler_name_prefixes must not contain empty names (an empty prefix would match every job or crawler)."
   }
 }
 
@@ -209,7 +235,7 @@ variable "callback_state_machine_tags" {
 }
 
 variable "callback_role_arn" {
-  description = "Events mode, with create_role false: ARN of an existing role for the callback state machine. It needs dynamodb:GetItem and dynamodb:DeleteItem on the token table, glue:GetWorkflowRun on the workflow, states:SendTaskSuccess on the loop's state machine, and log delivery and X-Ray permissions if those are enabled."
+  description = "Events mode, with create_role false: ARN of an existing role for the callback state machine. It needs dynamodb:GetItem and dynamodb:DeleteItem on the token table, glue:GetWorkflowRun on the workflow, states:SendTaskSuccess on all resources (it supports no resource-level permissions), and log delivery and X-Ray permissions if those are enabled."
   type        = string
   default     = ""
   nullable    = false

@@ -18,7 +18,7 @@ from botocore.exceptions import (
 
 from glue_loop import status
 from glue_loop.definition import DefinitionError
-from glue_loop.loop import Loop
+from glue_loop.loop import Loop, reads_as_paused
 
 OPERATOR_CAUSE = "Stopped by an operator with python -m glue_loop stop"
 
@@ -82,7 +82,7 @@ def start(loop: Loop, args: argparse.Namespace) -> int:
             f"execution {', '.join(execution.name for execution in running)} is already running: a second chain"
             f" would fight it over workflow {loop.workflow}. Stop it first, or pass --force."
         )
-    if loop.definition.pause_parameter and loop.pause_flag() == "true":
+    if loop.definition.pause_parameter and reads_as_paused(loop.pause_flag()):
         print(f"Note: {loop.pause_parameter} is true, so the loop ends paused at once; `resume` clears it.")
     print(f"Started {loop.start(args.input)}")
     return 0

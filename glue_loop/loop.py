@@ -171,6 +171,12 @@ class Loop:
         self._ssm.put_parameter(Name=self.pause_parameter, Value=str(paused).lower(), Overwrite=True)
 
 
+def reads_as_paused(flag: str | None) -> bool:
+    """The loop's own reading of its pause flag (IsPaused): "true" in any case, spaces around it
+    ignored; a missing parameter is not a pause."""
+    return flag is not None and flag.strip().lower() == "true"
+
+
 def _node(node: dict[str, Any]) -> Node:
     """A job or crawler with the state of its latest run in the workflow run."""
     if node["Type"] == "JOB":

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from glue_loop.definition import WAIT_FOR_RUN, RunWait
-from glue_loop.loop import Execution, GlueRun, Loop
+from glue_loop.loop import Execution, GlueRun, Loop, reads_as_paused
 
 STATISTICS = {
     "SucceededActions": "succeeded",
@@ -132,7 +132,7 @@ def _pause(status: Status) -> str:
     if status.pause_parameter is None:
         return "none (the loop reads no pause parameter)"
     value = "parameter missing" if status.pause_flag is None else status.pause_flag
-    paused = " (paused: the loop ends after its run in flight)" if status.pause_flag == "true" else ""
+    paused = " (paused: the loop ends after its run in flight)" if reads_as_paused(status.pause_flag) else ""
     return f"{status.pause_parameter} = {value}{paused}"
 
 

@@ -60,6 +60,21 @@ run "defaults_create_the_loop_its_role_log_group_and_pause_flag" {
     condition     = output.glue_workflow_arn == "arn:aws:glue:eu-west-1:123456789012:workflow/nightly-sales"
     error_message = "The workflow ARN must be built from the state machine's partition, region and account."
   }
+
+  assert {
+    condition     = length(data.aws_iam_policy_document.assume_role) == 1 && contains(keys(data.aws_iam_policy_document.assume_role), "loop")
+    error_message = "Poll mode must need the loop's trust document only."
+  }
+
+  assert {
+    condition = [
+      for statement in data.aws_iam_policy_document.assume_role["loop"].statement : sort([for condition in statement.condition : "${condition.test} ${condition.variable} ${join(",", condition.values)}"])
+      ] == [tolist([
+        "ArnLike aws:SourceArn arn:aws:states:*:123456789012:stateMachine:nightly-sales-loop",
+        "StringEquals aws:SourceAccount 123456789012",
+    ])]
+    error_message = "Step Functions may assume the loop's role only for the loop's state machine in this account (confused deputy guard)."
+  }
 }
 
 run "create_false_creates_nothing_whatever_else_is_asked" {
@@ -248,7 +263,7 @@ run "existing_topic_is_notified_and_nothing_is_created_for_it" {
   }
 
   assert {
-    condition     = length(aws_sns_topic.this) == 0 && length(aws_kms_key.sns) == 0 && length(data.aws_caller_identity.current) == 0
+    condition     = length(aws_sns_topic.this) == 0 && length(aws_kms_key.sns) == 0 && length(data.aws_iam_policy_document.sns_kms_key) == 0
     error_message = "An existing topic must not make the module create a topic or a key."
   }
 
@@ -369,6 +384,31 @@ run "events_mode_creates_the_token_table_callback_rule_and_their_scoped_roles" {
   assert {
     condition     = jsondecode(aws_sfn_state_machine.this[0].definition).States.WaitForRun.Resource == "arn:aws:states:::aws-sdk:dynamodb:putItem.waitForTaskToken"
     error_message = "In events mode the loop must wait on a task token."
+  }
+
+  assert {
+    condition = [
+      for statement in data.aws_iam_policy_document.assume_role["callback"].statement : sort([for condition in statement.condition : "${condition.test} ${condition.variable} ${join(",", condition.values)}"])
+      ] == [tolist([
+        "ArnLike aws:SourceArn arn:aws:states:*:123456789012:stateMachine:nightly-sales-loop-callback",
+        "StringEquals aws:SourceAccount 123456789012",
+    ])]
+    error_message = "Step Functions may assume the callback's role only for the callback state machine in this account, not for the loop's."
+  }
+
+  assert {
+    condition     = aws_sfn_state_machine.callback[0].name == "nightly-sales-loop-callback"
+    error_message = "The callback state machine must carry the name its role's trust document names."
+  }
+
+  assert {
+    condition = [
+      for statement in data.aws_iam_policy_document.events_assume_role[0].statement : sort([for condition in statement.condition : "${condition.test} ${condition.variable} ${join(",", condition.values)}"])
+      ] == [tolist([
+        "ArnEquals aws:SourceArn ${aws_cloudwatch_event_rule.glue_events[0].arn}",
+        "StringEquals aws:SourceAccount 123456789012",
+    ])]
+    error_message = "EventBridge may assume the events role only for the rule's target in this account (confused deputy guard)."
   }
 }
 

@@ -16,13 +16,16 @@ from harness.terraform import TerraformWorkspace
 
 WORKFLOW = "nightly-sales"
 # Events mode runs against a workflow with a trigger graph, so that runs emit named job and
-# crawler events: crawl-sales, then transform-sales once it succeeds, then publish-sales.
+# crawler events: crawl-sales, then transform-sales once it succeeds, then publish-sales. The
+# conditional triggers are created activated, as hashicorp/aws creates enabled ones
+# (StartOnCreation): a conditional trigger that is not activated does not fire.
 EVENTS_WORKFLOW = "nightly-sales-events"
 EVENTS_GRAPH = (
     {"Name": "start-sales", "Type": "ON_DEMAND", "Actions": [{"CrawlerName": "crawl-sales"}]},
     {
         "Name": "crawled-then-transform",
         "Type": "CONDITIONAL",
+        "StartOnCreation": True,
         "Predicate": {
             "Logical": "AND",
             "Conditions": [{"LogicalOperator": "EQUALS", "CrawlerName": "crawl-sales", "CrawlState": "SUCCEEDED"}],
@@ -32,6 +35,7 @@ EVENTS_GRAPH = (
     {
         "Name": "transformed-then-publish",
         "Type": "CONDITIONAL",
+        "StartOnCreation": True,
         "Predicate": {
             "Logical": "AND",
             "Conditions": [{"LogicalOperator": "EQUALS", "JobName": "transform-sales", "State": "SUCCEEDED"}],
@@ -205,16 +209,17 @@ def make_events_loop(
     create_machine: Callable[..., str],
 ) -> Callable[..., EventsLoop]:
     """Creates events mode loops as Terraform renders them (1 s polls), each with its own pause
-    flag and token table and its own callback state machine, on EVENTS_WORKFLOW's trigger graph."""
+    flag and token table and its own callback state machine (its watch of a running run changed
+    by callback_watch_seconds), on EVENTS_WORKFLOW's trigger graph."""
     glue_client = emulator.client("glue")
     if EVENTS_WORKFLOW not in glue_client.list_workflows()["Workflows"]:
         glue_client.create_workflow(Name=EVENTS_WORKFLOW, MaxConcurrentRuns=1)
         for trigger in EVENTS_GRAPH:
             glue_client.create_trigger(WorkflowName=EVENTS_WORKFLOW, **trigger)
 
-    def make(**settings: int | str) -> EventsLoop:
+    def make(callback_watch_seconds: int | None = None, **settings: int | str) -> EventsLoop:
         name = f"loop-{uuid.uuid4().hex[:12]}"
         definition = _loop_definition(emulator, plan("events"), name, **settings)
-        return create_events_loop(emulator, plan("events"), name, definition, create_machine)
+        return create_events_loop(emulator, plan("events"), name, definition, create_machine, callback_watch_seconds)
 
     return make

@@ -44,14 +44,16 @@ def any_definition(plan: Callable[[str], dict[str, Any]], request: pytest.Fixtur
 
 
 @pytest.mark.parametrize("template", ["statemachine.asl.json", "statemachine.events.json", "callback.asl.json"])
-def test_templates_are_plain_json_in_jsonpath_but_the_token_wait(template: str) -> None:
-    """Only the events mode token wait is JSONata: it needs the clock for its token's expiry."""
+def test_templates_are_plain_json_in_jsonpath_but_the_token_wait_and_the_pause_test(template: str) -> None:
+    """Only the events mode token wait is JSONata, as it needs the clock for its token's expiry,
+    and the pause test, as it lowercases and trims the flag."""
     loaded = json.loads((REPO_ROOT / template).read_text())
     states = loaded.get("States", loaded)  # statemachine.events.json holds states only
 
     assert loaded.get("QueryLanguage", "JSONPath") == "JSONPath"
+    jsonata = {"statemachine.asl.json": {"IsPaused"}, "statemachine.events.json": {"WaitForRun"}}
     assert {name for name, state in states.items() if state.get("QueryLanguage", "JSONPath") != "JSONPath"} == (
-        {"WaitForRun"} if template == "statemachine.events.json" else set()
+        jsonata.get(template, set())
     )
 
 
@@ -92,7 +94,8 @@ def test_callback_wakes_the_loop_only_after_claiming_the_token_of_an_ended_run(
     callback = rendered_definition(plan("events"), "aws_sfn_state_machine.callback[0]")
     edges = asl.transitions(callback)
 
-    assert edges["HasRunEnded"] == {"RunStillRunning", "ClaimToken"}
+    assert edges["HasRunEnded"] == {"KeepWatching", "ClaimToken"}
+    assert edges["CountWatch"] == {"GetWorkflowRun"}
     assert edges["ClaimToken"] == {"WakeLoop", "CountRead"}
     assert {name for name, targets in edges.items() if "WakeLoop" in targets} == {"ClaimToken"}
     assert callback["States"]["ClaimToken"]["Parameters"]["ConditionExpression"] == "#token = :token"
@@ -103,7 +106,7 @@ def test_loop_edges_are_as_designed(definition: dict[str, Any]) -> None:
 
     assert edges["ResumeOrStart"] == {"ResumeRun", "ReadPauseFlag", "CooldownNeeded"}
     assert edges["ResumeRun"] == {"WaitForRun"}
-    assert edges["ReadPauseFlag"] == {"IsPaused", "CooldownNeeded"}
+    assert edges["ReadPauseFlag"] == {"IsPaused", "CooldownNeeded", "PauseFlagUnreadable"}
     assert edges["IsPaused"] == {"Paused", "CooldownNeeded"}
     assert edges["Paused"] == {"LoopPaused"}
     assert edges["CooldownNeeded"] == {"Cooldown", "StartWorkflowRun"}
@@ -127,8 +130,12 @@ def test_loop_edges_are_as_designed(definition: dict[str, Any]) -> None:
         state: {"FindFailedNodes"} if state.startswith("Actions") else {"DescribeRunVerdict"}
         for state in BAD_RUN_STATES
     }
-    assert edges["FindFailedNodes"] == {"DescribeRunVerdict", "FailedNodesUnknown"}
-    stops = {"DescribeRunVerdict", "RunNotStarted", "WorkflowNotFound", "RunNotFound"}
+    assert edges["FindFailedNodes"] == {"CountFailedNodes", "FailedNodesNotListed", "FailedNodesUnknown"}
+    assert edges["CountFailedNodes"] == {"ManyFailedNodes"}
+    assert edges["ManyFailedNodes"] == {"ListFirstFailedNodes", "DescribeRunVerdict"}
+    listed = {"ListFirstFailedNodes", "FailedNodesNotListed", "FailedNodesUnknown"}
+    assert {state: edges[state] for state in listed} == {state: {"DescribeRunVerdict"} for state in listed}
+    stops = {"DescribeRunVerdict", "RunNotStarted", "WorkflowNotFound", "RunNotFound", "PauseFlagUnreadable"}
     assert {state: edges[state] for state in stops} == {state: {"ShouldNotify"} for state in stops}
     assert edges["ShouldNotify"] == {"Notify", "StopLoop"}
     assert edges["Notify"] == {"StopLoop"}

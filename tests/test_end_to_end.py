@@ -83,6 +83,8 @@ def test_event_driven_example_applies_scoped_iam_wakes_on_glue_events_and_destro
     )
     outputs = workspace.apply(variables)
     try:
+        # The simulator was installed during the apply: a run started by it would show here.
+        assert glue.runs_of(workflow) == []
         arn, callback_arn = outputs["state_machine_arn"], outputs["callback_state_machine_arn"]
         table_arn = f"arn:aws:dynamodb:us-east-1:123456789012:table/{outputs['token_table_name']}"
         workflow_arn = f"arn:aws:glue:us-east-1:123456789012:workflow/{workflow}"
@@ -94,7 +96,7 @@ def test_event_driven_example_applies_scoped_iam_wakes_on_glue_events_and_destro
         assert {sid: statement["Resource"] for sid, statement in callback_policy.items()} == {
             "TakeTheTaskToken": table_arn,
             "ReadTheRun": workflow_arn,
-            "WakeTheLoop": arn,
+            "WakeTheLoop": "*",
         }
         events = emulator.client("events")
         (target,) = events.list_targets_by_rule(Rule=outputs["event_rule_name"])["Targets"]

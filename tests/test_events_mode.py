@@ -3,25 +3,47 @@ when a Glue job or crawler event finds the run ended; a safety poll covers lost 
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from conftest import EVENTS_WORKFLOW
+from conftest import EVENTS_WORKFLOW, PLAN_CONFIGS, WORKFLOW
 from harness.emulator import AwsEmulator
-from harness.eventbridge import EventsLoop, end_run_with_events, pattern_matches, wait_for_token, waiting_token
-from harness.glue_simulator import UNTIL_FINISHED, GlueRunSimulator, RunOutcome, glue_event, state_change_events
-from harness.loop import entered_states, histories_of_two_chains, history_events, wait_until_stopped
-from harness.plans import planned_resources
-from harness.terraform import REPO_ROOT
+from harness.eventbridge import (
+    EventsLoop,
+    RuleDelivery,
+    at_least_once,
+    end_run_with_events,
+    pattern_matches,
+    wait_for_token,
+    waiting_token,
+)
+from harness.glue_simulator import (
+    UNTIL_FINISHED,
+    GlueRunSimulator,
+    RunOutcome,
+    SimulatedRun,
+    events_until_and_at_run_end,
+    glue_event,
+    state_change_events,
+)
+from harness.loop import entered_states, histories_of_two_chains, history_events, judged_at, wait_until_stopped
+from harness.plans import planned_resources, rendered_definition
+from harness.terraform import REPO_ROOT, TerraformWorkspace
 from harness.tf_config import locals_of
 
 MakeEventsLoop = Callable[..., EventsLoop]
 WAITS_FOR_AN_EVENT = RunOutcome(running_polls=UNTIL_FINISHED)
 PUBLISH_FAILS = RunOutcome(node_states={"publish-sales": "FAILED"}, running_polls=UNTIL_FINISHED)
+# A short callback watch for tests that let it run out, and the interval of its reads (callback.asl.json).
+WATCH = 10
+WATCH_EVERY = 5
 
 
 def start(sfn: Any, arn: str) -> None:
@@ -37,8 +59,26 @@ def stored_token(emulator: AwsEmulator, loop: EventsLoop) -> str | None:
     return None if token is None else token["token"]
 
 
-def end_run(glue: GlueRunSimulator, loop: EventsLoop, run_id: str) -> list[dict[str, Any] | None]:
-    return end_run_with_events(glue, loop.delivery, EVENTS_WORKFLOW, run_id)
+def end_run(
+    glue: GlueRunSimulator, loop: EventsLoop, run_id: str, status_lag: float = 0, rng: random.Random | None = None
+) -> list[str]:
+    return end_run_with_events(glue, loop.delivery, EVENTS_WORKFLOW, run_id, status_lag, rng)
+
+
+def callback_outcomes(loop: EventsLoop, callbacks: list[str]) -> list[str]:
+    return [loop.delivery.wait(arn)["status"] for arn in callbacks]
+
+
+def summary(events: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """Each event's detail type, node and state."""
+    return [
+        (
+            event["detail-type"],
+            event["detail"].get("jobName") or event["detail"]["crawlerName"],
+            event["detail"]["state"],
+        )
+        for event in events
+    ]
 
 
 def polls_by_the_loop(sfn: Any, execution_arn: str) -> int:
@@ -56,7 +96,7 @@ def test_loop_advances_on_the_last_nodes_event_without_polling(
     end_run(glue, loop, token_run(emulator, loop, glue, 2))
     first, second = wait_until_stopped(sfn, loop.arn)
 
-    assert [callback and callback["status"] for callback in first_callbacks] == ["SUCCEEDED"] * 3
+    assert callback_outcomes(loop, first_callbacks) == ["SUCCEEDED"] * 3  # the crawl's Started matches no rule
     assert first.status == "SUCCEEDED" and second.status == "FAILED"
     assert [polls_by_the_loop(sfn, execution.arn) for execution in (first, second)] == [0, 0]
     assert [entered_states(sfn, execution.arn).count("WaitForRun") for execution in (first, second)] == [1, 1]
@@ -80,10 +120,10 @@ def test_the_token_expires_an_hour_after_its_wait_would_time_out(
     assert written_after + 600 + 3600 <= int(token["expires_at"]) <= written_before + 600 + 3600
 
 
-def test_events_of_a_run_still_going_leave_the_loop_waiting(
+def test_events_of_a_run_still_going_are_watched_for_the_window_then_leave_the_loop_waiting(
     sfn: Any, emulator: AwsEmulator, make_events_loop: MakeEventsLoop, glue: GlueRunSimulator
 ) -> None:
-    loop = make_events_loop(safety_poll_seconds=3600)
+    loop = make_events_loop(safety_poll_seconds=3600, callback_watch_seconds=WATCH)
     glue.script(EVENTS_WORKFLOW, WAITS_FOR_AN_EVENT)
     start(sfn, loop.arn)
     run_id = token_run(emulator, loop, glue, 1)
@@ -91,10 +131,17 @@ def test_events_of_a_run_still_going_leave_the_loop_waiting(
 
     token_before = stored_token(emulator, loop)
 
-    callbacks = [loop.delivery.deliver_and_wait(event) for event in state_change_events(run)[:-1]]
+    until_end, _ = events_until_and_at_run_end(run)
+    started = [arn for arn in map(loop.delivery.deliver, until_end) if arn]
+    callbacks = [loop.delivery.wait(arn) for arn in started]
 
     (execution,) = sfn.list_executions(stateMachineArn=loop.arn)["executions"]
-    assert [callback and callback["status"] for callback in callbacks] == ["SUCCEEDED"] * 2
+    assert [callback["status"] for callback in callbacks] == ["SUCCEEDED"] * 2
+    for callback in callbacks:
+        states = entered_states(sfn, callback["executionArn"])
+        assert states.count("GetWorkflowRun") == 1 + WATCH // WATCH_EVERY
+        assert states[-1] == "RunStillRunning"
+        assert (callback["stopDate"] - callback["startDate"]).total_seconds() >= WATCH
     assert execution["status"] == "RUNNING"
     assert entered_states(sfn, execution["executionArn"]).count("WaitForRun") == 1
     assert stored_token(emulator, loop) == token_before
@@ -150,9 +197,10 @@ def test_duplicated_last_event_continues_the_loop_exactly_once(
         thread.start()
     for thread in threads:
         thread.join()
-    outcomes = [loop.delivery.wait(arn)["status"] for arn in callbacks if arn]
     end_run(glue, loop, token_run(emulator, loop, glue, 2))
     chain = wait_until_stopped(sfn, loop.arn)
+    # Those that lost the claim may watch the next run, and end with it.
+    outcomes = callback_outcomes(loop, [arn for arn in callbacks if arn])
 
     assert outcomes == ["SUCCEEDED"] * 4
     assert [execution.status for execution in chain] == ["SUCCEEDED", "FAILED"]
@@ -249,3 +297,238 @@ def test_rule_pattern_matches_only_terminal_states_of_the_workflows_jobs_and_cra
 
     assert pattern_matches(events, rule_pattern, event) is matches
     assert pattern_matches(events, rule_pattern, {**event, "source": "aws.batch"}) is False
+
+
+# --- The run simulator's timing and events, and EventBridge's delivery, as AWS documents them ---
+
+
+@pytest.mark.parametrize("status_lag", [0, 1.5])
+@pytest.mark.parametrize("lag_of", ["the run", "the simulator"])
+def test_a_run_reads_running_for_its_status_lag_after_its_last_node_ends(
+    emulator: AwsEmulator, glue: GlueRunSimulator, status_lag: float, lag_of: str
+) -> None:
+    client = emulator.client("glue")
+    glue.script(WORKFLOW, WAITS_FOR_AN_EVENT)
+    run_id = client.start_workflow_run(Name=WORKFLOW)["RunId"]
+    if lag_of == "the run":
+        glue.finish(run_id, status_lag)
+    else:
+        glue.status_lag_seconds = status_lag
+        glue.finish(run_id)
+    lag_ends = time.monotonic() + status_lag
+
+    at_once = client.get_workflow_run(Name=WORKFLOW, RunId=run_id)["Run"]["Status"]
+    time.sleep(max(0.0, lag_ends - time.monotonic()) + 0.1)
+    after_the_lag = client.get_workflow_run(Name=WORKFLOW, RunId=run_id)["Run"]["Status"]
+
+    assert at_once == ("RUNNING" if status_lag else "COMPLETED")
+    assert after_the_lag == "COMPLETED"
+
+
+@pytest.fixture
+def events_run(emulator: AwsEmulator, glue: GlueRunSimulator, make_events_loop: MakeEventsLoop) -> Callable[..., Any]:
+    """Ends a run of EVENTS_WORKFLOW (whose trigger graph make_events_loop creates) as scripted."""
+
+    def run(outcome: RunOutcome) -> SimulatedRun:
+        glue.script(EVENTS_WORKFLOW, outcome)
+        return glue.finish(emulator.client("glue").start_workflow_run(Name=EVENTS_WORKFLOW)["RunId"])
+
+    return run
+
+
+CRAWL_STARTED = ("Glue Crawler State Change", "crawl-sales", "Started")
+CRAWL_SUCCEEDED = ("Glue Crawler State Change", "crawl-sales", "Succeeded")
+TRANSFORM_SUCCEEDED = ("Glue Job State Change", "transform-sales", "SUCCEEDED")
+
+
+def test_a_crawler_sends_started_as_it_starts_and_the_rule_ignores_it(
+    emulator: AwsEmulator, events_run: Callable[[RunOutcome], SimulatedRun], rule_pattern: str
+) -> None:
+    events = state_change_events(events_run(RunOutcome()))
+
+    assert summary(events) == [
+        CRAWL_STARTED,
+        CRAWL_SUCCEEDED,
+        TRANSFORM_SUCCEEDED,
+        ("Glue Job State Change", "publish-sales", "SUCCEEDED"),
+    ]
+    events_client = emulator.client("events")
+    assert [pattern_matches(events_client, rule_pattern, event) for event in events] == [False, True, True, True]
+
+
+def test_a_job_that_ends_in_error_sends_no_event(events_run: Callable[[RunOutcome], SimulatedRun]) -> None:
+    run = events_run(RunOutcome(node_states={"publish-sales": "ERROR"}))
+
+    until_end, at_end = events_until_and_at_run_end(run)
+
+    assert ("publish-sales", "ERROR") in [(node.name, node.state) for node in run.executed]
+    assert summary(until_end) == [CRAWL_STARTED, CRAWL_SUCCEEDED, TRANSFORM_SUCCEEDED]
+    assert at_end == []
+
+
+def test_a_cancelled_crawl_sends_only_its_started_event(events_run: Callable[[RunOutcome], SimulatedRun]) -> None:
+    run = events_run(RunOutcome(node_states={"crawl-sales": "CANCELLED"}))
+
+    until_end, at_end = events_until_and_at_run_end(run)
+
+    assert summary(until_end) == [CRAWL_STARTED]
+    assert at_end == []
+
+
+def test_a_run_stopped_between_nodes_sends_no_event_as_it_ends(
+    emulator: AwsEmulator, events_run: Callable[[RunOutcome], SimulatedRun]
+) -> None:
+    run = events_run(RunOutcome(stopped_after_nodes=2))
+
+    until_end, at_end = events_until_and_at_run_end(run)
+
+    assert summary(until_end) == [CRAWL_STARTED, CRAWL_SUCCEEDED, TRANSFORM_SUCCEEDED]
+    assert at_end == []
+    assert emulator.client("glue").get_workflow_run(Name=EVENTS_WORKFLOW, RunId=run.run_id)["Run"]["Status"] == (
+        "STOPPED"
+    )
+
+
+def test_eventbridge_delivers_each_event_at_least_once_and_in_no_fixed_order() -> None:
+    events = list(range(6))
+
+    deliveries = [at_least_once(events, random.Random(seed)) for seed in range(20)]
+
+    assert all(sorted(set(delivered)) == events for delivered in deliveries)
+    assert all(delivered.count(event) <= 2 for delivered in deliveries for event in events)
+    assert any(len(delivered) > len(events) for delivered in deliveries)
+    assert any(list(dict.fromkeys(delivered)) != events for delivered in deliveries)
+
+
+class RecordingDelivery(RuleDelivery):
+    """Records the node of each event delivered and whether the run had ended then; starts nothing."""
+
+    def __init__(self, run: SimulatedRun) -> None:
+        self.run = run
+        self.delivered: list[tuple[str, bool]] = []
+
+    def deliver(self, event: dict[str, Any]) -> str | None:
+        self.delivered.append((event["detail"]["jobName"], self.run.reads_ended_at is not None))
+        return None
+
+
+def test_shuffled_events_may_come_after_the_runs_end_but_the_last_nodes_never_before_it(
+    emulator: AwsEmulator, glue: GlueRunSimulator
+) -> None:
+    deliveries = []
+    for seed in range(10):
+        glue.script(WORKFLOW, WAITS_FOR_AN_EVENT)
+        run_id = emulator.client("glue").start_workflow_run(Name=WORKFLOW)["RunId"]
+        (run,) = [run for run in glue.runs_of(WORKFLOW) if run.run_id == run_id]
+        delivery = RecordingDelivery(run)
+        end_run_with_events(glue, delivery, WORKFLOW, run_id, rng=random.Random(seed))
+        deliveries.append(delivery.delivered)
+
+    nodes = ["action-0", "action-1", "action-2"]  # the simulator's actions of a workflow without triggers
+    assert all(sorted({node for node, _ in delivered}) == nodes for delivered in deliveries)
+    assert all(ended for delivered in deliveries for node, ended in delivered if node == "action-2")
+    assert any(ended for delivered in deliveries for node, ended in delivered if node != "action-2")
+    assert any(len(delivered) > len(nodes) for delivered in deliveries)
+
+
+# --- The loop under AWS's timing: a run reading ended late, duplicated and shuffled events ---
+
+
+@pytest.mark.parametrize("status_lag", [0, 2, 5])
+def test_the_callback_wakes_the_loop_within_seconds_of_a_run_that_reads_ended_late(
+    sfn: Any, emulator: AwsEmulator, make_events_loop: MakeEventsLoop, glue: GlueRunSimulator, status_lag: int
+) -> None:
+    loop = make_events_loop(safety_poll_seconds=3600)
+    glue.script(EVENTS_WORKFLOW, PUBLISH_FAILS)
+    start(sfn, loop.arn)
+
+    callbacks = end_run(glue, loop, token_run(emulator, loop, glue, 1), status_lag)
+    last_event_sent = datetime.now(UTC)
+    (execution,) = wait_until_stopped(sfn, loop.arn)
+
+    delay = (judged_at(sfn, execution.arn) - last_event_sent).total_seconds()
+    assert delay <= status_lag + 10, delay
+    assert polls_by_the_loop(sfn, execution.arn) == 0
+    assert execution.error == "GlueWorkflowActionsFailed"
+    assert callback_outcomes(loop, callbacks) == ["SUCCEEDED"] * 3
+    assert ("WaitForRunEnd" in entered_states(sfn, callbacks[-1])) is (status_lag > 0)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_duplicated_and_reordered_events_continue_the_loop_exactly_once(
+    sfn: Any, emulator: AwsEmulator, make_events_loop: MakeEventsLoop, glue: GlueRunSimulator, seed: int
+) -> None:
+    loop = make_events_loop(safety_poll_seconds=3600)
+    glue.script(EVENTS_WORKFLOW, WAITS_FOR_AN_EVENT, PUBLISH_FAILS)
+    start(sfn, loop.arn)
+    rng = random.Random(seed)
+
+    callbacks = end_run(glue, loop, token_run(emulator, loop, glue, 1), 2, rng)
+    callbacks += end_run(glue, loop, token_run(emulator, loop, glue, 2), 2, rng)
+    chain = wait_until_stopped(sfn, loop.arn)
+
+    assert len(callbacks) > 6  # 3 matching events a run, some delivered twice
+    assert [execution.status for execution in chain] == ["SUCCEEDED", "FAILED"]
+    assert [polls_by_the_loop(sfn, execution.arn) for execution in chain] == [0, 0]
+    assert len(glue.runs_of(EVENTS_WORKFLOW)) == 2
+    assert glue.overlapping_starts == []
+    assert set(callback_outcomes(loop, callbacks)) == {"SUCCEEDED"}
+    assert [entered_states(sfn, arn)[-1] for arn in callbacks].count("LoopWoken") == 2
+
+
+@pytest.mark.parametrize(
+    ("outcome", "error"),
+    [
+        (RunOutcome(node_states={"publish-sales": "ERROR"}), "GlueWorkflowActionsErrored"),
+        (RunOutcome(node_states={"crawl-sales": "CANCELLED"}), "GlueWorkflowActionsStopped"),
+        (RunOutcome(stopped_after_nodes=2), "GlueWorkflowRunStopped"),
+    ],
+    ids=["last job ends in ERROR", "crawl cancelled", "run stopped between nodes"],
+)
+def test_a_run_whose_end_sends_no_event_is_noticed_by_the_safety_poll(
+    sfn: Any,
+    emulator: AwsEmulator,
+    make_events_loop: MakeEventsLoop,
+    glue: GlueRunSimulator,
+    outcome: RunOutcome,
+    error: str,
+) -> None:
+    """Its nodes' events came while it ran (no watch left: the run went on longer than the
+    callback watches); its end sends none."""
+    loop = make_events_loop(safety_poll_seconds=3, callback_watch_seconds=0)
+    glue.script(EVENTS_WORKFLOW, replace(outcome, running_polls=UNTIL_FINISHED))
+    start(sfn, loop.arn)
+    run_id = token_run(emulator, loop, glue, 1)
+    until_end, at_end = events_until_and_at_run_end(glue.runs_of(EVENTS_WORKFLOW)[0])
+    callbacks = [arn for arn in map(loop.delivery.deliver, until_end) if arn]
+    outcomes = callback_outcomes(loop, callbacks)
+    glue.finish(run_id)
+
+    (execution,) = wait_until_stopped(sfn, loop.arn)
+
+    assert at_end == []
+    assert outcomes == ["SUCCEEDED"] * len(callbacks)
+    assert any(event["type"] == "TaskTimedOut" for event in history_events(sfn, execution.arn))
+    assert polls_by_the_loop(sfn, execution.arn) >= 1
+    assert execution.error == error
+
+
+def test_the_callback_watch_is_rendered_as_a_number_and_kept_inside_an_express_execution(
+    root_module: TerraformWorkspace, plan: Callable[[str], dict[str, Any]]
+) -> None:
+    events = PLAN_CONFIGS["events"]
+
+    def watch_limit(planned: dict[str, Any]) -> str:
+        callback = rendered_definition(planned, "aws_sfn_state_machine.callback[0]")
+        return str(callback["States"]["Begin"]["Parameters"]["watch"]["limit.$"])
+
+    longest = root_module.plan(
+        {**events, "completion_events": {**events["completion_events"], "callback_watch_seconds": 240}}
+    )
+    too_long = root_module.plan_error(
+        {**events, "completion_events": {**events["completion_events"], "callback_watch_seconds": 241}}
+    )
+
+    assert watch_limit(plan("events")) == "States.MathAdd(120, 0)"
+    assert watch_limit(longest) == "States.MathAdd(240, 0)"
+    assert "callback_watch_seconds must be a whole number of seconds from 0 to 240" in too_long

@@ -254,7 +254,10 @@ def test_stop_is_announced_on_the_topic_with_run_counts_nodes_and_link(
     assert (notice["workflow"], notice["run_id"], notice["failed_nodes"]) == (WORKFLOW, run.run_id, ["action-0"])
     assert notice["statistics"]["FailedActions"] == 1
     assert notice["execution"] == only.arn
-    assert notice["console_url"].startswith("https://us-east-1.console.aws.amazon.com/states/")
+    assert (
+        notice["console_url"]
+        == f"https://console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/{only.arn}"
+    )
 
 
 def test_stop_stands_when_the_notice_cannot_be_sent(sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator) -> None:

@@ -18,6 +18,7 @@ import pytest
 from conftest import EVENTS_WORKFLOW, WORKFLOW, pause_parameter_of
 from glue_loop.cli import main
 from glue_loop.definition import LoopDefinition, RunWait, parse
+from glue_loop.loop import reads_as_paused
 from harness.emulator import ACCOUNT_ID, AwsEmulator
 from harness.eventbridge import wait_for_token
 from harness.glue_simulator import CLEAN, UNTIL_FINISHED, GlueRunSimulator, RunOutcome
@@ -76,6 +77,13 @@ def first_run_polled(glue: GlueRunSimulator) -> Callable[[], bool]:
 
 def statuses(sfn: Any, arn: str) -> list[str]:
     return [item["status"] for item in sfn.list_executions(stateMachineArn=arn)["executions"]]
+
+
+@pytest.mark.parametrize(
+    ("flag", "paused"), [("true", True), (" TRUE\n", True), ("false", False), ("no", False), (None, False)]
+)
+def test_the_cli_reads_the_pause_flag_as_the_loop_does(flag: str | None, paused: bool) -> None:
+    assert reads_as_paused(flag) is paused
 
 
 def test_workflow_and_pause_parameter_are_found_by_task_resource_wherever_the_states_are() -> None:
@@ -142,7 +150,7 @@ def test_status_of_a_running_loop_shows_the_live_execution_the_glue_run_and_the_
 
 @pytest.mark.parametrize(
     ("config", "run_wait"),
-    [("fast_poll", RunWait(events=False, seconds=1)), ("events", RunWait(events=True, seconds=900))],
+    [("fast_poll", RunWait(events=False, seconds=1)), ("events", RunWait(events=True, seconds=300))],
     ids=["poll", "events"],
 )
 def test_how_the_loop_waits_for_its_run_is_read_from_the_rendered_definition(

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from conftest import EXISTING_ROLE_ARN, PLAN_CONFIGS
+from harness.emulator import ACCOUNT_ID
 from harness.plans import planned_resources
 from harness.terraform import TerraformWorkspace
 
@@ -45,13 +46,17 @@ def test_default_log_group_is_named_for_the_state_machine_and_kept_a_year(plan: 
     assert log_group["tags"] == {"team": "data", "tier": "bronze"}
 
 
-def test_default_role_trusts_only_step_functions(plan: Plan) -> None:
+def test_default_role_trusts_only_step_functions_running_the_loop_in_this_account(plan: Plan) -> None:
     role = planned_resources(plan("default"))["aws_iam_role.this[0]"]
     (statement,) = json.loads(role["assume_role_policy"])["Statement"]
 
     assert role["name"] == "nightly-sales-loop"
     assert statement["Principal"] == {"Service": "states.amazonaws.com"}
     assert statement["Action"] == "sts:AssumeRole"
+    assert statement["Condition"] == {
+        "ArnLike": {"aws:SourceArn": f"arn:aws:states:*:{ACCOUNT_ID}:stateMachine:nightly-sales-loop"},
+        "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
+    }
 
 
 def test_observability_policy_grants_only_log_delivery_and_tracing(plan: Plan) -> None:

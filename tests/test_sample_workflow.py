@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -24,16 +25,35 @@ JOBS = {
 CRAWLERS = {source: f"retail-sample-crawl-{source}" for source in ("sales", "stores")}
 
 
+@dataclass(frozen=True)
+class Applied:
+    outputs: dict[str, Any]
+    # Read right after the apply, before any test starts the loop.
+    runs: list[dict[str, Any]]
+    trigger_states: dict[str, str]
+
+
 @pytest.fixture(scope="module")
-def complete(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def applied(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Applied]:
     workspace = TerraformWorkspace(
         tmp_path_factory.mktemp("complete"), "examples/complete", emulator.endpoint_url, REGION
     )
     workspace.init()
     outputs = workspace.apply(VARIABLES)
-    yield outputs
+    glue = emulator.client("glue")
+    triggers = outputs["sample_workflow"]["trigger_names"]
+    yield Applied(
+        outputs,
+        glue.get_workflow_runs(Name="retail-sample")["Runs"],
+        {key: glue.get_trigger(Name=name)["Trigger"]["State"] for key, name in triggers.items()},
+    )
     workspace.destroy(VARIABLES)
     assert workspace.state_resources() == []
+
+
+@pytest.fixture(scope="module")
+def complete(applied: Applied) -> dict[str, Any]:
+    return applied.outputs
 
 
 def run_loop(sfn: Any, complete: dict[str, Any]) -> list[Execution]:
@@ -45,6 +65,31 @@ def run_loop(sfn: Any, complete: dict[str, Any]) -> list[Execution]:
 
 def executed(glue: GlueRunSimulator, run: int) -> dict[str, str]:
     return {node.name: node.state for node in glue.runs_of("retail-sample")[run].executed}
+
+
+def test_applying_starts_no_run_and_the_loops_first_run_is_the_workflows_first(
+    emulator: AwsEmulator, applied: Applied, glue: GlueRunSimulator, sfn: Any
+) -> None:
+    # The start trigger is left CREATED (enabled = false: no StartTrigger, which would fire it);
+    # the conditional ones are activated, or they would not fire in a run.
+    assert applied.trigger_states == {
+        "start": "CREATED",
+        "all-crawled-then-clean": "ACTIVATED",
+        "cleaned-then-aggregate": "ACTIVATED",
+        "clean-failed-then-handle-errors": "ACTIVATED",
+        "aggregated-or-handled-then-dashboard": "ACTIVATED",
+    }
+    assert applied.runs == []
+    runs = emulator.client("glue").get_workflow_runs
+    assert runs(Name="retail-sample")["Runs"] == [], "a test before this one started the loop"
+    glue.script("retail-sample", RunOutcome(node_states={CRAWLERS["sales"]: "FAILED"}))
+
+    (only,) = run_loop(sfn, applied.outputs)
+
+    (run,) = runs(Name="retail-sample")["Runs"]
+    assert [simulated.run_id for simulated in glue.runs_of("retail-sample")] == [run["WorkflowRunId"]]
+    assert "PreviousRunId" not in run
+    assert f"{run['WorkflowRunId']} (run number 1) ended COMPLETED" in only.cause
 
 
 def test_outputs_name_the_sample_workflow_and_its_nodes(complete: dict[str, Any]) -> None:

@@ -12,10 +12,10 @@ import pytest
 from harness.terraform import MODULE_DIRECTORIES, REPO_ROOT
 from harness.tf_config import Block, blocks
 
-# Schema of the newest provider release (arguments, deprecations, 6.x-only additions), kept in
-# the shared folder beside the repository; PROVIDER_REFERENCE names another copy.
+# Schema of the newest provider release (arguments, deprecations, 6.x-only additions), copied into
+# the repository (its README says from where and how to refresh it); PROVIDER_REFERENCE names another copy.
 PROVIDER_REFERENCE = Path(
-    os.environ.get("PROVIDER_REFERENCE", REPO_ROOT.parent / "shared" / "provider" / "aws_current_arguments.json")
+    os.environ.get("PROVIDER_REFERENCE", REPO_ROOT / "tests" / "provider-reference" / "aws_current_arguments.json")
 )
 
 

@@ -202,12 +202,20 @@ resource "aws_glue_workflow" "this" {
 }
 
 # The state machine starts the workflow; this trigger starts both crawlers when it does.
+# Disabled so that applying runs nothing: with enabled = true (the default) hashicorp/aws calls
+# StartTrigger after creating an ON_DEMAND trigger (resourceTriggerCreate,
+# internal/service/glue/trigger.go), and "when you activate an on-demand trigger, it fires
+# immediately" (https://docs.aws.amazon.com/glue/latest/dg/activate-triggers.html), which would
+# start a workflow run before the loop. Disabled, it stays CREATED, as on-demand triggers always do
+# (https://docs.aws.amazon.com/glue/latest/dg/about-triggers.html), and StartWorkflowRun still
+# fires it (https://docs.aws.amazon.com/glue/latest/dg/running_monitoring_workflow.html).
 resource "aws_glue_trigger" "start" {
   count = var.create ? 1 : 0
 
   name          = "${var.name}-start"
   type          = "ON_DEMAND"
   workflow_name = aws_glue_workflow.this[0].name
+  enabled       = false
 
   dynamic "actions" {
     for_each = aws_glue_crawler.this
@@ -217,10 +225,15 @@ resource "aws_glue_trigger" "start" {
   }
 
   tags = var.tags
+
+  # No run may start before its crawlers and jobs may read their inputs.
+  depends_on = [aws_iam_role_policy.glue, aws_s3_object.script, aws_s3_object.sample_data]
 }
 
 # The rest of the graph: each trigger fires its job once its predicate (ALL or ANY of its
-# conditions) holds within the same workflow run.
+# conditions) holds within the same workflow run. Enabled (the default), hashicorp/aws creates
+# them activated (StartOnCreation): a trigger that is not activated does not fire
+# (https://docs.aws.amazon.com/glue/latest/dg/about-triggers.html).
 resource "aws_glue_trigger" "conditional" {
   for_each = var.create ? local.conditional_triggers : {}
 
@@ -246,12 +259,27 @@ resource "aws_glue_trigger" "conditional" {
   }
 
   tags = var.tags
+
+  depends_on = [aws_iam_role_policy.glue, aws_s3_object.script, aws_s3_object.sample_data]
 }
 
 ################################################################################
 # Glue service role: its own bucket prefix, catalog database and log groups only
 ################################################################################
 
+data "aws_caller_identity" "current" {
+  count = var.create ? 1 : 0
+}
+
+# AWS recommends aws:SourceAccount and aws:SourceArn in the trust policy of a role a service assumes
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html), but Glue publishes no
+# cross-service confused deputy page and documents neither key for the role its crawlers and jobs
+# run as; no source ARN either, so none is named (the role serves crawlers and jobs alike). A
+# condition on a key the service does not send denies the service (IAM evaluates it as false
+# unless the operator ends in IfExists:
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_IfExists),
+# which would make CreateCrawler refuse the role. So the account is required wherever Glue sends
+# it, and its absence is tolerated.
 data "aws_iam_policy_document" "glue_assume_role" {
   count = var.create ? 1 : 0
 
@@ -260,6 +288,11 @@ data "aws_iam_policy_document" "glue_assume_role" {
     principals {
       type        = "Service"
       identifiers = ["glue.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEqualsIfExists"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current[0].account_id]
     }
   }
 }

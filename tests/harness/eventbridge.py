@@ -4,17 +4,19 @@
 from __future__ import annotations
 
 import json
+import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from harness.emulator import AwsEmulator
-from harness.glue_simulator import GlueRunSimulator, state_change_events
+from harness.glue_simulator import GlueRunSimulator, events_until_and_at_run_end
 from harness.plans import planned_resources, rendered_definition
 
 # Creates a state machine in the emulator (name, definition, type) and returns its ARN.
 CreateMachine = Callable[[str, dict[str, Any], str], str]
+Delivered = TypeVar("Delivered")
 
 
 def pattern_matches(events: Any, event_pattern: str, event: dict[str, Any]) -> bool:
@@ -70,16 +72,49 @@ def wait_for_token(dynamodb: Any, table: str, glue: GlueRunSimulator, workflow: 
     raise TimeoutError(f"the loop left no token for run {run_number} of {workflow}")
 
 
+def at_least_once(events: Sequence[Delivered], rng: random.Random) -> list[Delivered]:
+    """EventBridge's delivery of these events to a rule's target: each once or twice, in any order.
+
+    EventBridge retries a delivery it did not see succeed ("How EventBridge retries delivering
+    events", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html),
+    and an asynchronous Express execution it starts is itself "at-least-once" ("Execution
+    guarantees", https://docs.aws.amazon.com/step-functions/latest/dg/express-at-least-once-execution.html),
+    so the callback may run twice for one event. EventBridge promises no order: a rule's target
+    gets events as they come, in parallel (AWS's own answer, https://repost.aws/questions/QUDxAa0fS4TNus4mLxZpUjEw:
+    "Amazon EventBridge does not guarantee the order of the events"; only a FIFO subscriber of a
+    custom event bus keeps one, "Ordering and deduplicating events on a Custom Event Bus").
+    """
+    copies = [event for event in events for _ in range(rng.choice((1, 2)))]
+    rng.shuffle(copies)
+    return copies
+
+
 def end_run_with_events(
-    glue: GlueRunSimulator, delivery: RuleDelivery, workflow: str, run_id: str
-) -> list[dict[str, Any] | None]:
-    """Deliver a run's job and crawler events as its nodes end: all but the last while the run
-    is still running, then the last once it has ended. Returns the callback executions."""
+    glue: GlueRunSimulator,
+    delivery: RuleDelivery,
+    workflow: str,
+    run_id: str,
+    status_lag: float | None = None,
+    rng: random.Random | None = None,
+) -> list[str]:
+    """Deliver a run's job and crawler events as its nodes end, and end the run as its last node
+    ends (its status ``status_lag`` seconds later, see GlueRunSimulator.finish). In order and
+    once each without ``rng``; with it, as EventBridge may (:func:`at_least_once`): duplicated
+    and shuffled, the last node's events still after its end. Returns the callback executions
+    started, without waiting for them."""
     run = next(run for run in glue.runs_of(workflow) if run.run_id == run_id)
-    *earlier, last = state_change_events(run)
-    callbacks = [delivery.deliver_and_wait(event) for event in earlier]
-    glue.finish(run_id)
-    return [*callbacks, delivery.deliver_and_wait(last)]
+    until_end, at_end = events_until_and_at_run_end(run)
+    sent = [(event, False) for event in until_end] + [(event, True) for event in at_end]
+    ended = False
+    callbacks = []
+    for event, sent_as_the_run_ends in sent if rng is None else at_least_once(sent, rng):
+        if sent_as_the_run_ends and not ended:
+            glue.finish(run_id, status_lag)
+            ended = True
+        callbacks.append(delivery.deliver(event))
+    if not ended:  # the run's last node sends no event as it ends
+        glue.finish(run_id, status_lag)
+    return [arn for arn in callbacks if arn is not None]
 
 
 @dataclass(frozen=True)
@@ -92,12 +127,25 @@ class EventsLoop:
     delivery: RuleDelivery
 
 
+def with_callback_watch(callback: dict[str, Any], seconds: int) -> dict[str, Any]:
+    """The callback definition watching a running run for ``seconds`` (completion_events.callback_watch_seconds)."""
+    changed: dict[str, Any] = json.loads(json.dumps(callback))
+    changed["States"]["Begin"]["Parameters"]["watch"]["limit.$"] = f"States.MathAdd({seconds}, 0)"
+    return changed
+
+
 def create_events_loop(
-    emulator: AwsEmulator, planned: dict[str, Any], name: str, definition: dict[str, Any], create: CreateMachine
+    emulator: AwsEmulator,
+    planned: dict[str, Any],
+    name: str,
+    definition: dict[str, Any],
+    create: CreateMachine,
+    callback_watch_seconds: int | None = None,
 ) -> EventsLoop:
     """The events mode loop of a plan, created under ``name`` with the loop definition given
     (the planned one, settings changed as needed): a token table of its own, and the planned
-    callback state machine, both definitions pointed at that table."""
+    callback state machine (watching a running run for ``callback_watch_seconds`` if given),
+    both definitions pointed at that table."""
     resources = planned_resources(planned)
     planned_table = resources["aws_dynamodb_table.tokens[0]"]["name"]
     table = f"{name}-tokens"
@@ -113,6 +161,8 @@ def create_events_loop(
     )
     loop = create(name, with_table(definition), "STANDARD")
     callback_definition = with_table(rendered_definition(planned, "aws_sfn_state_machine.callback[0]"))
+    if callback_watch_seconds is not None:
+        callback_definition = with_callback_watch(callback_definition, callback_watch_seconds)
     callback = create(f"{name}-callback", callback_definition, "EXPRESS")
     event_pattern = resources["aws_cloudwatch_event_rule.glue_events[0]"]["event_pattern"]
     delivery = RuleDelivery(emulator.client("events"), emulator.client("stepfunctions"), event_pattern, callback)

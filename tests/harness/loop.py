@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 
@@ -101,3 +102,12 @@ def histories_of_two_chains(sfn: Any, state_machine_arn: str) -> tuple[list[dict
         ignore.add(execution.arn)
         histories.append(history_events(sfn, execution.arn))
     return histories[0], histories[1]
+
+
+def judged_at(sfn: Any, execution_arn: str) -> datetime:
+    """When the execution last entered JudgeRun: when it learnt how its run ended."""
+    return max(
+        event["timestamp"]
+        for event in history_events(sfn, execution_arn)
+        if event.get("stateEnteredEventDetails", {}).get("name") == "JudgeRun"
+    )

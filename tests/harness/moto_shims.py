@@ -15,10 +15,13 @@ import jsonata as jsonata_python
 from moto.core.exceptions import AWSError
 from moto.events.models import EventPattern
 from moto.events.responses import EventsHandler
+from moto.glue.models import GlueBackend
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.s3.models import FakeBucket
 from moto.stepfunctions.parser import api as sfn_api
+from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service,
     state_task_service_aws_sdk,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
@@ -98,6 +101,48 @@ def _evaluate_jsonata(expression: str) -> Any:
     return jsonata_python.Jsonata(expression).evaluate(None)
 
 
+# --- Payload quota: task results over 256 KiB --------------------------------------------------
+#
+# A task whose service answers more than 256 KiB fails with States.DataLimitExceeded, before its
+# ResultSelector can shrink the answer: it is raised when "the output of a connector is larger
+# than payload size quota", and States.ALL "can't catch the States.DataLimitExceeded terminal
+# error" ("Handling errors in Step Functions workflows",
+# https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html). The quota is
+# "256 KiB of data as a UTF-8 encoded string" ("Step Functions service quotas",
+# https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html), the bound of 262,144
+# UTF-8 bytes the API reference puts on every state input and output (StateExitedEventDetails).
+# A recording against AWS once showed a States.ALL catcher catching the error all the same, so
+# templates must depend on neither behaviour: they name States.DataLimitExceeded in a catcher
+# of its own, ahead of States.ALL.
+
+_PAYLOAD_QUOTA_BYTES = 256 * 1024
+_DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
+
+
+def _task_result_within_payload_quota(value: Any) -> bool:
+    """Gap: moto checks a task's result once the service has answered, before ResultSelector
+    (StateTaskService._after_eval_execution), but measures it as json.dumps writes it by default
+    (quotas.is_within_size_quota), with a space after every ',' and ':' and non-ASCII characters
+    escaped as \\uXXXX, and fails a result of exactly 262,144 bytes: it fails results AWS takes
+    (a Glue graph some percent under the quota). Measured as the UTF-8 bytes of the compact JSON,
+    the form in which the execution history reports state data and to which the API reference's
+    262,144-byte bound applies."""
+    serialized = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    return len(serialized.encode()) <= _PAYLOAD_QUOTA_BYTES
+
+
+def _states_all_misses_data_limit_exceeded(self: ErrorEqualsDecl, env: Environment) -> None:
+    """Gap: moto's States.ALL matches every error, States.DataLimitExceeded included
+    (ErrorEqualsDecl._eval_body, which both catchers and retriers use). As AWS documents it, only
+    a catcher naming the error catches it, and a terminal error is not retried by States.ALL."""
+    error_name = env.stack[-1]
+    if getattr(error_name, "error_name", None) != _DATA_LIMIT_EXCEEDED:
+        _original_error_equals_eval_body(self, env)
+        return
+    env.stack.pop()
+    env.stack.append(any(name.error_name == _DATA_LIMIT_EXCEEDED for name in self.error_names))
+
+
 # --- EventBridge -------------------------------------------------------------------------------
 
 
@@ -148,6 +193,32 @@ def _named_start_execution(
     return _original_start_execution(self, state_machine_arn, name or str(uuid.uuid4()), *args)
 
 
+# --- Glue triggers -------------------------------------------------------------------------------
+
+
+def _start_trigger_as_glue_does(self: GlueBackend, name: str) -> None:
+    """Gap: StartTrigger only sets a trigger's state to ACTIVATED, whatever its type.
+
+    In Glue, starting a trigger activates it, and "when you activate an on-demand trigger, it fires
+    immediately" (AWS Glue Developer Guide, "Activating and deactivating triggers",
+    https://docs.aws.amazon.com/glue/latest/dg/activate-triggers.html), while on-demand triggers
+    "never enter the ACTIVATED or DEACTIVATED state. They always remain in the CREATED state"
+    ("AWS Glue triggers", https://docs.aws.amazon.com/glue/latest/dg/about-triggers.html). A
+    workflow's on-demand trigger is its start trigger ("Overview of workflows in AWS Glue"), so
+    firing it starts a workflow run, through start_workflow_run so that a run simulator patching
+    it sees the run. This matters because hashicorp/aws calls StartTrigger when it creates an
+    ON_DEMAND aws_glue_trigger with enabled = true, its default (resourceTriggerCreate in
+    internal/service/glue/trigger.go): such an apply starts a run. Scheduled and conditional
+    triggers are only activated. An on-demand trigger outside a workflow would start its jobs and
+    crawlers, which no test here uses: it stays CREATED and starts nothing.
+    """
+    trigger = self.get_trigger(name)
+    if trigger.trigger_type != "ON_DEMAND":
+        trigger.start_trigger()
+    elif trigger.workflow_name:
+        self.start_workflow_run(trigger.workflow_name, None)
+
+
 # --- S3 -----------------------------------------------------------------------------------------
 
 
@@ -166,6 +237,7 @@ def _bucket_permission_ignoring_conditional_statements(self: FakeBucket, action:
 _original_normalise_parameters = StateTaskService._normalise_parameters
 _original_start_execution = StepFunctionsParserBackend.start_execution
 _original_eval_integration_pattern = StateTaskServiceCallback._eval_integration_pattern
+_original_error_equals_eval_body = ErrorEqualsDecl._eval_body
 
 
 def install() -> None:
@@ -178,11 +250,14 @@ def install() -> None:
     _buildable(sfn_api.TaskTimedOut, "Task Timed Out: 'Provided task does not exist anymore'")
     _buildable(sfn_api.TaskDoesNotExist, "Task Does Not Exist")
     moto_jsonata._eval_jsonata = _evaluate_jsonata
+    state_task_service.is_within_size_quota = _task_result_within_payload_quota
+    ErrorEqualsDecl._eval_body = _states_all_misses_data_limit_exceeded  # type: ignore[method-assign]
     EventsHandler.test_event_pattern = _test_event_pattern  # type: ignore[method-assign,assignment]
     StateTaskService._normalise_parameters = _lower_camel_sfn_parameters  # type: ignore[method-assign]
     StateTaskService._normalise_response = _aws_shaped_response  # type: ignore[method-assign]
     StepFunctionsParserBackend.start_execution = _named_start_execution  # type: ignore[method-assign,assignment]
     FakeBucket.get_permission = _bucket_permission_ignoring_conditional_statements  # type: ignore[method-assign]
+    GlueBackend.start_trigger = _start_trigger_as_glue_does  # type: ignore[method-assign]
     # Gap: aws-sdk:glue and aws-sdk:ssm errors are named "glue.X" and "ssm.X"; AWS names them
     # with the PascalCase service name, "Glue.X" and "Ssm.X".
     state_task_service_aws_sdk._SERVICE_ERROR_NAMES.update(glue="Glue", ssm="Ssm")

@@ -1,0 +1,291 @@
+"""Large workflows: Step Functions' 256 KiB task result quota, the Glue graphs that exceed it, and a
+loop that still stops saying why and announces it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from harness.asl import with_config
+from harness.emulator import AwsEmulator
+from harness.glue_simulator import GlueRunSimulator, RunOutcome, create_fan_out_workflow
+from harness.loop import Execution, history_events, wait_until_stopped
+from harness.plans import rendered_definition
+from harness.terraform import TerraformWorkspace
+
+QUOTA = 256 * 1024
+TABLE = "task-result-quota"
+# A 300-node workflow whose graph is over the quota; a smaller one whose graph fits, for
+# failed-node lists longer than the loop names.
+OVER_QUOTA_WORKFLOW = "large-graph-over-quota"
+MANY_FAILURES_WORKFLOW = "many-failures"
+
+CreateMachine = Callable[..., str]
+
+
+def compact_size(value: Any) -> int:
+    """UTF-8 bytes of the compact JSON, timestamps as the ISO strings a state machine sees."""
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=lambda t: t.isoformat()).encode())
+
+
+# --- The quota, on a task of its own -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dynamodb(emulator: AwsEmulator) -> Any:
+    client = emulator.client("dynamodb")
+    if TABLE not in client.list_tables()["TableNames"]:
+        client.create_table(
+            TableName=TABLE,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    return client
+
+
+def item_answering(dynamodb: Any, size: int) -> str:
+    """Store an item whose GetItem answer is ``size`` bytes of compact UTF-8 JSON, mostly in a
+    two-byte character, and return its key."""
+    key = uuid.uuid4().hex
+    room = size - compact_size({"Item": {"pk": {"S": key}, "blob": {"S": ""}}})
+    dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": key}, "blob": {"S": "é" * (room // 2) + "x" * (room % 2)}})
+    answer = dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": key}})
+    answer.pop("ResponseMetadata")  # boto3's, not the service's: the task result leaves it out
+    assert compact_size(answer) == size
+    return key
+
+
+def read_item(sfn: Any, create_machine: CreateMachine, key: str, catching: str) -> Execution:
+    """Run a machine whose one task reads the item, selecting only its key, with a catcher of
+    ``catching``."""
+    definition = {
+        "StartAt": "ReadItem",
+        "States": {
+            "ReadItem": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:dynamodb:getItem",
+                "Parameters": {"TableName": TABLE, "Key": {"pk": {"S.$": "$.key"}}},
+                "ResultSelector": {"key.$": "$.Item.pk.S"},
+                "Catch": [{"ErrorEquals": [catching], "ResultPath": "$.error", "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }
+    arn = create_machine(f"quota-{uuid.uuid4().hex[:12]}", definition)
+    sfn.start_execution(stateMachineArn=arn, input=json.dumps({"key": key}))
+    (execution,) = wait_until_stopped(sfn, arn)
+    return execution
+
+
+def test_task_result_over_256_kib_fails_the_task_with_data_limit_exceeded_which_states_all_does_not_catch(
+    sfn: Any, dynamodb: Any, create_machine: CreateMachine
+) -> None:
+    execution = read_item(sfn, create_machine, item_answering(dynamodb, QUOTA + 1), "States.ALL")
+
+    assert (execution.status, execution.error) == ("FAILED", "States.DataLimitExceeded")
+
+
+def test_data_limit_exceeded_is_caught_by_a_catcher_that_names_it(
+    sfn: Any, dynamodb: Any, create_machine: CreateMachine
+) -> None:
+    execution = read_item(sfn, create_machine, item_answering(dynamodb, QUOTA + 1), "States.DataLimitExceeded")
+
+    assert execution.status == "SUCCEEDED"
+    assert execution.output is not None and execution.output["error"]["Error"] == "States.DataLimitExceeded"
+
+
+def test_task_result_of_exactly_256_kib_of_compact_utf8_json_is_taken(
+    sfn: Any, dynamodb: Any, create_machine: CreateMachine
+) -> None:
+    execution = read_item(sfn, create_machine, key := item_answering(dynamodb, QUOTA), "States.ALL")
+
+    assert execution.status == "SUCCEEDED"
+    assert execution.output == {"key": key}
+
+
+# --- Glue graphs of hundreds of nodes, and the loop on them --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def over_quota_loads(emulator: AwsEmulator) -> list[str]:
+    """The load jobs of a 300-node workflow with the arguments real loads carry."""
+    return create_fan_out_workflow(emulator.client("glue"), OVER_QUOTA_WORKFLOW, branches=149)
+
+
+@pytest.fixture(scope="module")
+def many_failures_loads(emulator: AwsEmulator) -> list[str]:
+    """The load jobs of a 222-node workflow without arguments: its graph fits the quota (some
+    227 KiB) even with 105 failed loads."""
+    return create_fan_out_workflow(emulator.client("glue"), MANY_FAILURES_WORKFLOW, branches=110, with_arguments=False)
+
+
+@pytest.fixture(scope="module")
+def loop_definition(root_module: TerraformWorkspace) -> Callable[[str], dict[str, Any]]:
+    """The loop Terraform renders for a workflow (1 s polls). Planned once: the workflow's name
+    enters the definition only through the template's ${glue_workflow_name}, so putting another
+    name in its place renders the definition for that workflow, as templatefile would."""
+    variables = {"name": "large-graph-loop", "glue_workflow_name": OVER_QUOTA_WORKFLOW, "poll_interval_seconds": 1}
+    planned = json.dumps(rendered_definition(root_module.plan(variables)))
+
+    def render(workflow: str) -> dict[str, Any]:
+        definition: dict[str, Any] = json.loads(planned.replace(OVER_QUOTA_WORKFLOW, workflow))
+        return definition
+
+    return render
+
+
+@pytest.fixture
+def notices(emulator: AwsEmulator) -> tuple[str, Callable[[], dict[str, Any]]]:
+    """A topic for the loop's stop notices and a reader of the one notice it received."""
+    sns, sqs = emulator.client("sns"), emulator.client("sqs")
+    name = f"large-graph-stops-{uuid.uuid4().hex[:8]}"
+    topic = sns.create_topic(Name=name)["TopicArn"]
+    queue = sqs.create_queue(QueueName=name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+
+    def received() -> dict[str, Any]:
+        (message,) = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=5)["Messages"]
+        notice: dict[str, Any] = json.loads(message["Body"])
+        return notice
+
+    return topic, received
+
+
+def run_loop(
+    emulator: AwsEmulator, sfn: Any, create_machine: CreateMachine, definition: dict[str, Any], topic: str
+) -> Execution:
+    """Run the loop, announcing its stop on ``topic``, until it stops after one run."""
+    name = f"loop-{uuid.uuid4().hex[:12]}"
+    pause_parameter = f"/test/{name}/paused"
+    emulator.client("ssm").put_parameter(Name=pause_parameter, Value="false", Type="String")
+    arn = create_machine(name, with_config(definition, pause_parameter=pause_parameter, sns_topic_arn=topic))
+    sfn.start_execution(stateMachineArn=arn, input="{}")
+    (execution,) = wait_until_stopped(sfn, arn)
+    return execution
+
+
+def task_errors(sfn: Any, execution: Execution) -> list[str]:
+    return [
+        event["taskFailedEventDetails"]["error"]
+        for event in history_events(sfn, execution.arn)
+        if event["type"] == "TaskFailed"
+    ]
+
+
+def test_graph_of_a_300_node_workflow_details_its_nodes_as_glue_does_and_is_over_256_kib(
+    emulator: AwsEmulator, glue: GlueRunSimulator, over_quota_loads: list[str]
+) -> None:
+    client = emulator.client("glue")
+    failed = over_quota_loads[0]
+    glue.script(OVER_QUOTA_WORKFLOW, RunOutcome(node_states={failed: "FAILED"}))
+    run_id = client.start_workflow_run(Name=OVER_QUOTA_WORKFLOW)["RunId"]
+    client.get_workflow_run(Name=OVER_QUOTA_WORKFLOW, RunId=run_id)  # the poll that sees it end
+
+    answer = client.get_workflow_run(Name=OVER_QUOTA_WORKFLOW, RunId=run_id, IncludeGraph=True)
+    answer.pop("ResponseMetadata")
+
+    nodes = {node["Name"]: node for node in answer["Run"]["Graph"]["Nodes"]}
+    assert len(nodes) == 300
+    assert compact_size(answer) > QUOTA
+    (job_run,) = nodes[failed]["JobDetails"]["JobRuns"]
+    assert job_run.keys() >= {
+        *("Id", "Attempt", "TriggerName", "JobName", "StartedOn", "LastModifiedOn", "CompletedOn", "JobRunState"),
+        *("Arguments", "ErrorMessage", "PredecessorRuns", "ExecutionTime", "Timeout", "MaxCapacity", "WorkerType"),
+        *("NumberOfWorkers", "LogGroupName", "GlueVersion"),
+    }
+    assert job_run["JobRunState"] == "FAILED"
+    (extract_run,) = nodes[f"{OVER_QUOTA_WORKFLOW}-extract"]["JobDetails"]["JobRuns"]
+    assert job_run["PredecessorRuns"] == [{"JobName": extract_run["JobName"], "RunId": extract_run["Id"]}]
+    trigger = nodes[job_run["TriggerName"]]["TriggerDetails"]["Trigger"]
+    assert trigger == client.get_trigger(Name=job_run["TriggerName"])["Trigger"]
+    workflow_arguments = {"--WORKFLOW_NAME": OVER_QUOTA_WORKFLOW, "--WORKFLOW_RUN_ID": run_id}
+    assert job_run["Arguments"] == {**trigger["Actions"][0]["Arguments"], **workflow_arguments}
+
+
+def test_graph_details_a_crawler_node_with_its_crawl_and_trigger_nodes_with_their_trigger(
+    emulator: AwsEmulator, glue: GlueRunSimulator
+) -> None:
+    client = emulator.client("glue")
+    workflow, crawler = f"crawl-{uuid.uuid4().hex[:8]}", f"crawl-raw-{uuid.uuid4().hex[:8]}"
+    client.create_workflow(Name=workflow)
+    client.create_crawler(
+        Name=crawler,
+        Role="arn:aws:iam::123456789012:role/service-role/AWSGlueServiceRole-retail",
+        DatabaseName="retail_raw",
+        Targets={"S3Targets": [{"Path": "s3://retail-raw/sales/"}]},
+    )
+    client.create_trigger(
+        WorkflowName=workflow, Name=f"{workflow}-start", Type="ON_DEMAND", Actions=[{"CrawlerName": crawler}]
+    )
+    glue.script(workflow, RunOutcome(node_states={crawler: "FAILED"}))
+    run_id = client.start_workflow_run(Name=workflow)["RunId"]
+    client.get_workflow_run(Name=workflow, RunId=run_id)
+
+    nodes = {
+        node["Name"]: node
+        for node in client.get_workflow_run(Name=workflow, RunId=run_id, IncludeGraph=True)["Run"]["Graph"]["Nodes"]
+    }
+
+    (crawl,) = nodes[crawler]["CrawlerDetails"]["Crawls"]
+    assert crawl.keys() == {"State", "StartedOn", "CompletedOn", "ErrorMessage", "LogGroup", "LogStream"}
+    assert (crawl["State"], crawl["LogGroup"], crawl["LogStream"]) == ("FAILED", "/aws-glue/crawlers", crawler)
+    assert crawl["StartedOn"] < crawl["CompletedOn"]
+    trigger = nodes[f"{workflow}-start"]["TriggerDetails"]["Trigger"]
+    assert trigger == client.get_trigger(Name=f"{workflow}-start")["Trigger"]
+
+
+def test_loop_stops_with_its_verdict_and_announces_it_when_the_run_graph_is_over_256_kib(
+    emulator: AwsEmulator,
+    sfn: Any,
+    glue: GlueRunSimulator,
+    create_machine: CreateMachine,
+    loop_definition: Callable[[str], dict[str, Any]],
+    notices: tuple[str, Callable[[], dict[str, Any]]],
+    over_quota_loads: list[str],
+) -> None:
+    topic, received = notices
+    glue.script(OVER_QUOTA_WORKFLOW, RunOutcome(node_states=dict.fromkeys(over_quota_loads[::10], "FAILED")))
+
+    stopped = run_loop(emulator, sfn, create_machine, loop_definition(OVER_QUOTA_WORKFLOW), topic)
+
+    notice = received()
+    assert task_errors(sfn, stopped) == ["States.DataLimitExceeded"]
+    assert stopped.error == notice["error"] == "GlueWorkflowActionsFailed"
+    assert stopped.cause == notice["cause"]
+    assert ": 135 of 150 actions succeeded, 15 failed," in stopped.cause
+    assert notice["failed_nodes"] == [
+        "unknown: failed nodes could not be listed, the run's graph is over the 256 KiB a task result may hold"
+    ]
+    assert stopped.cause.endswith(f"failed nodes: [{notice['failed_nodes'][0]}]")
+
+
+def test_loop_names_the_first_100_of_more_failed_nodes_so_that_its_stop_fits_step_functions_limits(
+    emulator: AwsEmulator,
+    sfn: Any,
+    glue: GlueRunSimulator,
+    create_machine: CreateMachine,
+    loop_definition: Callable[[str], dict[str, Any]],
+    notices: tuple[str, Callable[[], dict[str, Any]]],
+    many_failures_loads: list[str],
+) -> None:
+    topic, received = notices
+    failed = many_failures_loads[:105]
+    glue.script(MANY_FAILURES_WORKFLOW, RunOutcome(node_states=dict.fromkeys(failed, "FAILED")))
+
+    stopped = run_loop(emulator, sfn, create_machine, loop_definition(MANY_FAILURES_WORKFLOW), topic)
+
+    notice = received()
+    assert task_errors(sfn, stopped) == [], "the graph was read"
+    assert stopped.error == notice["error"] == "GlueWorkflowActionsFailed"
+    (listed,) = notice["failed_nodes"]
+    assert listed.startswith("105 nodes did not succeed, the first 100: [")
+    assert [name for name in many_failures_loads if name in listed] == failed[:100]
+    assert stopped.cause == notice["cause"]
+    assert stopped.cause.endswith(f"failed nodes: [{listed}]")

@@ -1,0 +1,112 @@
+"""The root module planned by the real provider in a region of each partition (aws, aws-cn, aws-us-gov).
+
+The provider resolves the partition from the region (data "aws_partition"); every ARN, service
+integration, console link and trust condition the plan knows must carry it, and no other. ARNs of
+resources the plan creates are unknown until apply; tests/partitions.tftest.hcl covers those with
+a mocked world per partition.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from harness.emulator import ACCOUNT_ID, REGION, AwsEmulator
+from harness.plans import planned_resources, rendered_definition
+from harness.terraform import TerraformWorkspace
+
+# A region of each partition, and the console domain AWS documents for it: console.aws.amazon.com,
+# https://docs.amazonaws.cn/en_us/IAM/latest/UserGuide/id_users_sign-in.html (console.amazonaws.cn),
+# https://docs.aws.amazon.com/govcloud-us/latest/UserGuide/configure-account.html (console.amazonaws-us-gov.com).
+PARTITIONS = {
+    "aws": (REGION, "console.aws.amazon.com"),
+    "aws-cn": ("cn-north-1", "console.amazonaws.cn"),
+    "aws-us-gov": ("us-gov-west-1", "console.amazonaws-us-gov.com"),
+}
+NAME = "nightly-sales-loop"
+
+
+def config(partition: str) -> dict[str, Any]:
+    """Events mode with the sample workflow and an existing topic: every definition is known at plan."""
+    region, _ = PARTITIONS[partition]
+    return {
+        "name": NAME,
+        "create_sample_workflow": True,
+        "completion_mode": "events",
+        "sns_topic_arn": f"arn:{partition}:sns:{region}:{ACCOUNT_ID}:loop-stops",
+        "create_alarm": True,
+    }
+
+
+@pytest.fixture(scope="module", params=list(PARTITIONS))
+def partition_plan(
+    request: pytest.FixtureRequest,
+    emulator: AwsEmulator,
+    root_module: TerraformWorkspace,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[str, dict[str, Any]]:
+    partition: str = request.param
+    region, _ = PARTITIONS[partition]
+    workspace = root_module
+    if region != REGION:
+        workspace = TerraformWorkspace(tmp_path_factory.mktemp(partition), ".", emulator.endpoint_url, region)
+        workspace.init()
+    return partition, workspace.plan(config(partition))
+
+
+def test_every_arn_in_the_plan_is_in_the_regions_partition(partition_plan: tuple[str, dict[str, Any]]) -> None:
+    partition, plan = partition_plan
+    text = json.dumps(plan)
+
+    assert set(re.findall(r"arn:([a-z-]+):", text)) == {partition}
+    if partition != "aws":
+        assert "arn:aws:" not in text
+
+
+def test_service_integrations_and_console_link_follow_the_partition(
+    partition_plan: tuple[str, dict[str, Any]],
+) -> None:
+    partition, plan = partition_plan
+    _, console_domain = PARTITIONS[partition]
+    loop = rendered_definition(plan)
+    callback = rendered_definition(plan, "aws_sfn_state_machine.callback[0]")
+
+    resources = {
+        state["Resource"]
+        for definition in (loop, callback)
+        for state in definition["States"].values()
+        if "Resource" in state
+    }
+    assert resources
+    assert {resource.split(":::")[0] for resource in resources} == {f"arn:{partition}:states"}
+    links = re.findall(r"https://([a-z.-]+)/states/home\?region=\{\}#", json.dumps(loop))
+    assert links
+    assert set(links) == {console_domain}
+
+
+def test_each_state_machine_role_trusts_step_functions_for_its_own_state_machine_only(
+    partition_plan: tuple[str, dict[str, Any]],
+) -> None:
+    partition, plan = partition_plan
+    resources = planned_resources(plan)
+
+    for role, state_machine in (("aws_iam_role.this[0]", NAME), ("aws_iam_role.callback[0]", f"{NAME}-callback")):
+        (statement,) = json.loads(resources[role]["assume_role_policy"])["Statement"]
+        assert statement["Principal"] == {"Service": "states.amazonaws.com"}
+        assert statement["Condition"] == {
+            "ArnLike": {"aws:SourceArn": f"arn:{partition}:states:*:{ACCOUNT_ID}:stateMachine:{state_machine}"},
+            "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
+        }
+    assert resources["aws_sfn_state_machine.callback[0]"]["name"] == f"{NAME}-callback"
+
+
+def test_sample_glue_role_trusts_glue_only_for_this_account(partition_plan: tuple[str, dict[str, Any]]) -> None:
+    _, plan = partition_plan
+    role = planned_resources(plan)["module.sample_workflow[0].aws_iam_role.glue[0]"]
+    (statement,) = json.loads(role["assume_role_policy"])["Statement"]
+
+    assert statement["Principal"] == {"Service": "glue.amazonaws.com"}
+    assert statement["Condition"] == {"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT_ID}}
