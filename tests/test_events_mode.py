@@ -41,9 +41,8 @@ from harness.tf_config import locals_of
 MakeEventsLoop = Callable[..., EventsLoop]
 WAITS_FOR_AN_EVENT = RunOutcome(running_polls=UNTIL_FINISHED)
 PUBLISH_FAILS = RunOutcome(node_states={"publish-sales": "FAILED"}, running_polls=UNTIL_FINISHED)
-# A short callback watch for tests that let it run out, and the interval of its reads (callback.asl.json).
+# A short callback watch, for tests that let it run out.
 WATCH = 10
-WATCH_EVERY = 5
 
 
 def start(sfn: Any, arn: str) -> None:
@@ -121,8 +120,14 @@ def test_the_token_expires_an_hour_after_its_wait_would_time_out(
 
 
 def test_events_of_a_run_still_going_are_watched_for_the_window_then_leave_the_loop_waiting(
-    sfn: Any, emulator: AwsEmulator, make_events_loop: MakeEventsLoop, glue: GlueRunSimulator
+    sfn: Any,
+    emulator: AwsEmulator,
+    make_events_loop: MakeEventsLoop,
+    glue: GlueRunSimulator,
+    plan: Callable[[str], dict[str, Any]],
 ) -> None:
+    callback = rendered_definition(plan("events"), "aws_sfn_state_machine.callback[0]")
+    reads_every = callback["States"]["Begin"]["Parameters"]["watch"]["every"]
     loop = make_events_loop(safety_poll_seconds=3600, callback_watch_seconds=WATCH)
     glue.script(EVENTS_WORKFLOW, WAITS_FOR_AN_EVENT)
     start(sfn, loop.arn)
@@ -139,7 +144,7 @@ def test_events_of_a_run_still_going_are_watched_for_the_window_then_leave_the_l
     assert [callback["status"] for callback in callbacks] == ["SUCCEEDED"] * 2
     for callback in callbacks:
         states = entered_states(sfn, callback["executionArn"])
-        assert states.count("GetWorkflowRun") == 1 + WATCH // WATCH_EVERY
+        assert states.count("GetWorkflowRun") == 1 + WATCH // reads_every
         assert states[-1] == "RunStillRunning"
         assert (callback["stopDate"] - callback["startDate"]).total_seconds() >= WATCH
     assert execution["status"] == "RUNNING"
@@ -234,8 +239,9 @@ def test_a_late_callback_holding_the_token_of_a_timed_out_wait_is_harmless(
     sfn: Any, emulator: AwsEmulator, make_events_loop: MakeEventsLoop, glue: GlueRunSimulator
 ) -> None:
     """A callback that read the token just before the loop's safety poll replaced it: Step
-    Functions refuses the old token, and the callback reads the table again for a fresh one."""
-    loop = make_events_loop(safety_poll_seconds=1)
+    Functions refuses the old token, and the callback reads the table again for a fresh one
+    (that of the loop's next run, which it then watches for a while)."""
+    loop = make_events_loop(safety_poll_seconds=1, callback_watch_seconds=WATCH)
     glue.script(EVENTS_WORKFLOW, WAITS_FOR_AN_EVENT)
     start(sfn, loop.arn)
     run_id = token_run(emulator, loop, glue, 1)

@@ -210,7 +210,8 @@ def test_status_of_a_stopped_loop_shows_the_stop_reason_and_the_failing_node(
     assert f"               Glue workflow {WORKFLOW} run {failed_run} (run number 2) ended COMPLETED" in result.out
     assert f"Glue run       {failed_run} COMPLETED" in result.out
     assert "Actions        3: 2 succeeded, 1 failed, 0 timed out, 0 stopped, 0 errored, 0 running, 0 waiting" in lines
-    assert any(line.split() == ["action-0", "JOB", "FAILED"] for line in lines)
+    (failed_node,) = [line for line in lines if line.split()[:3] == ["action-0", "JOB", "FAILED"]]
+    assert "java.io.IOException: Failed to write to s3" in failed_node, "the job run's ErrorMessage"
     executions = lines[lines.index("Executions (newest 2, * running)") + 2 :]
     assert [line.split()[0] for line in executions] == [second.name, first.name]
     assert [line.split()[-2:] for line in executions] == [["2", "2"], ["-", "-"]], "run and sequence from the input"

@@ -13,5 +13,5 @@ variable "name" {
 variable "safety_poll_seconds" {
   description = "Seconds the loop waits for an event before it looks at the run itself."
   type        = number
-  default     = 900
+  default     = 300
 }

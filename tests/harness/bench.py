@@ -129,6 +129,10 @@ class Bench:
         (execution,) = wait_until_stopped(self.sfn, loop.arn)
         return (judged_at(self.sfn, execution.arn) - ended).total_seconds()
 
+    def safety_polls(self, execution: Execution) -> int:
+        """The waits of an events mode execution that timed out (one run, woken once)."""
+        return entered_states(self.sfn, execution.arn).count("WaitForRun") - 1
+
     def events_chain(self, planned: dict[str, Any], safety_polls: int) -> tuple[list[Execution], int]:
         """Events mode executions of one run whose end is missed by ``safety_polls`` safety polls
         (1 s each here) and then sent as events; and the callback executions it took."""
@@ -175,8 +179,12 @@ def compare_modes(bench: Bench, events_plan: dict[str, Any], poll_base: float, p
 
     (one_poll,), _ = bench.events_chain(events_plan, 1)
     (three_polls,), callbacks = bench.events_chain(events_plan, 3)
-    per_safety_poll = (transitions(bench.events(three_polls)) - transitions(bench.events(one_poll))) / 2
-    base = transitions(bench.events(one_poll)) - per_safety_poll
+    # A 1 s safety poll may time out once more before the callback wakes the loop: count them.
+    polls_of_one, polls_of_three = (bench.safety_polls(execution) for execution in (one_poll, three_polls))
+    per_safety_poll = (transitions(bench.events(three_polls)) - transitions(bench.events(one_poll))) / (
+        polls_of_three - polls_of_one
+    )
+    base = transitions(bench.events(one_poll)) - per_safety_poll * polls_of_one
     print(f"State transitions of a run: poll mode {poll_base:g} + {per_poll:g} per poll;", end=" ")
     print(f"events mode {base:g} + {per_safety_poll:g} per safety poll")
     print(f"Callback executions (EXPRESS) per run: one per job or crawler event, {callbacks} for this 3-action run\n")
