@@ -29,17 +29,6 @@ RENDERED_MACHINES = {
     "callback": ("events", "aws_sfn_state_machine.callback[0]"),
 }
 
-# Expressions AWS documents as valid that asl-validator rejects, by JSON pointer: its path grammar
-# (asl-path-validator, a PEG subset of JsonPath) takes a filter of one `@.name <op> value` comparison only.
-ASL_VALIDATOR_GAPS = {
-    "/States/FindFailedNodes/ResultSelector/names.$": (
-        # https://docs.aws.amazon.com/step-functions/latest/dg/amazon-states-language-paths.html
-        "A ResultSelector field is a Path, not a Reference Path, and Paths follow JsonPath syntax, whose filters "
-        "join comparisons with || and read nested members; AWS limits only Reference Paths. The validator's "
-        "author calls its grammar a subset of that (ChristopheBougere/asl-validator pull request 151)."
-    ),
-}
-
 # The module with every identity policy statement switched on: events mode (callback and EventBridge roles),
 # the sample workflow (its Glue role), logs and traces, an SNS topic with its own key, a token table key.
 POLICY_STACK = "parliament-lint"
@@ -73,15 +62,6 @@ ACCEPTED_PARLIAMENT_FINDINGS = {
 }
 
 
-def _pointed(definition: dict[str, Any], pointer: str) -> tuple[dict[str, Any], str] | None:
-    """The object holding the member a JSON pointer names, and the member's name, if the definition has it."""
-    *parents, member = pointer.strip("/").split("/")
-    node: Any = definition
-    for name in parents:
-        node = node.get(name) if isinstance(node, dict) else None
-    return (node, member) if isinstance(node, dict) and member in node else None
-
-
 def _asl_errors(definition: dict[str, Any], directory: Path) -> list[str]:
     path = directory / "definition.asl.json"
     path.write_text(json.dumps(definition))
@@ -95,33 +75,19 @@ def _asl_errors(definition: dict[str, Any], directory: Path) -> list[str]:
     return [line.strip() for line in result.stderr.splitlines()[1:] if line.strip()]
 
 
-def _without_gaps(definition: dict[str, Any]) -> dict[str, Any]:
-    """The definition with each gap's expression replaced by "$", a Path the validator accepts, because a schema
-    error stops asl-validator before its other checks (transitions, terminal states, duplicate fields)."""
-    patched = copy.deepcopy(definition)
-    for pointer in ASL_VALIDATOR_GAPS:
-        if (found := _pointed(patched, pointer)) is not None:
-            found[0][found[1]] = "$"
-    return patched
-
-
 @pytest.mark.parametrize("machine", RENDERED_MACHINES)
-def test_asl_validator_finds_no_error_in_the_rendered_definition_but_its_documented_gaps(
+def test_asl_validator_finds_no_error_in_the_rendered_definition(
     machine: str, plan: Callable[[str], dict[str, Any]], tmp_path: Path
 ) -> None:
     config, address = RENDERED_MACHINES[machine]
-    definition = rendered_definition(plan(config), address)
-    gaps = [pointer for pointer in ASL_VALIDATOR_GAPS if _pointed(definition, pointer) is not None]
 
-    # Every gap present is still one (else its entry goes), and nothing else is reported.
-    assert sorted(error.split(" ")[1] for error in _asl_errors(definition, tmp_path)) == sorted(gaps)
-    assert _asl_errors(_without_gaps(definition), tmp_path) == []
+    assert _asl_errors(rendered_definition(plan(config), address), tmp_path) == []
 
 
 @pytest.mark.parametrize(
     ("machine", "state", "field", "broken", "reported"),
     [
-        ("poll-loop", "FindFailedNodes", "ResultPath", "$.verdict.failed_nodes[", 'format "asl_result_path"'),
+        ("poll-loop", "GetWorkflowRun", "ResultPath", "$.run[", 'format "asl_result_path"'),
         ("events-loop", "WaitForRun", "Output", "{% $merge([$states.input %}", "exactly one schema in oneOf"),
     ],
 )
@@ -135,7 +101,7 @@ def test_asl_validator_rejects_a_broken_path_or_jsonata_expression_in_a_rendered
     tmp_path: Path,
 ) -> None:
     config, address = RENDERED_MACHINES[machine]
-    definition = _without_gaps(rendered_definition(plan(config), address))
+    definition = rendered_definition(plan(config), address)
     definition["States"][state][field] = broken
 
     assert [error for error in _asl_errors(definition, tmp_path) if f"/States/{state}/{field} " in error] == [
