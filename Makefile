@@ -20,10 +20,10 @@ export PARLIAMENT_BIN := $(CURDIR)/$(PARLIAMENT_VENV)/bin/parliament
 export ASL_VALIDATOR_BIN := $(CURDIR)/$(NODE_TOOLS)/node_modules/.bin/asl-validator
 
 DEMO_ARGS ?=
-# Python that ruff and mypy check: the tests, the job script and loopctl's package once it exists.
-PYTHON_SOURCES := tests modules $(wildcard glue_loop)
+# Python that ruff and mypy check: the tests, the job script and the operator CLI.
+PYTHON_SOURCES := tests modules glue_loop
 
-.PHONY: help demo bench docs graphviz lint test tools terraform-check fmt clean FORCE
+.PHONY: help demo bench docs graphviz lint test soak tools terraform-check fmt clean FORCE
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -52,6 +52,10 @@ lint: tools ## Static checks, the pre-commit hooks' commands: ruff, mypy, terraf
 
 test: lint ## Run every check: lint, validate, plans, terraform test, ASL, executions in moto, end to end, checkov, asl-validator, parliament
 	$(VENV)/bin/pytest $(PYTEST_ARGS) tests
+
+# The soak in make test runs 50 runs; this is the same test at 1,000, alone, so one worker is enough.
+soak: tools ## The 1,000-run soak with random faults (make test runs it at 50 runs)
+	SOAK_RUNS=1000 $(VENV)/bin/pytest $(PYTEST_ARGS) -n 0 tests/test_soak.py
 
 tools: terraform-check $(VENV)/.installed $(CHECKOV_VENV)/.installed $(PARLIAMENT_VENV)/.installed \
   $(NODE_TOOLS)/.installed $(BUILD)/terraform.rc

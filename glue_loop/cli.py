@@ -1,4 +1,4 @@
-"""python -m glue_loop: status, start, pause, resume and stop a glue-workflow-loop state machine."""
+"""glue-loop (or python -m glue_loop): status, start, pause, resume and stop a glue-workflow-loop state machine."""
 
 from __future__ import annotations
 
@@ -27,8 +27,9 @@ class Refused(Exception):
     """The command would do harm or cannot do what was asked; the message says why."""
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "glue-loop") -> int:
+    """The console script's entry point: its return value is the process's exit status."""
+    args = _parser(prog).parse_args(argv)
     try:
         loop = Loop.connect(args.state_machine_arn, args.endpoint_url, args.region)
         command: Callable[[Loop, argparse.Namespace], int] = args.command
@@ -190,7 +191,7 @@ def _json_object(text: str) -> str:
     return text
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--state-machine-arn", required=True, help="the loop's state machine (output state_machine_arn)"
@@ -204,7 +205,7 @@ def _parser() -> argparse.ArgumentParser:
     starting = argparse.ArgumentParser(add_help=False)
     starting.add_argument("--input", type=_json_object, default="{}", help="execution input, a JSON object")
 
-    parser = argparse.ArgumentParser(prog="python -m glue_loop", description=__doc__)
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     command = commands.add_parser("status", parents=[common], help="show the chain, the Glue run, pause and last stop")
     command.add_argument("--limit", type=int, default=10, help="executions to show (default 10)")

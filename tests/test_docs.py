@@ -5,26 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import hcl2
 import pytest
 
 from harness import docs
-from harness.emulator import AwsEmulator
-from harness.terraform import REPO_ROOT
+from harness.terraform import REPO_ROOT, TerraformWorkspace
 
 RUN = "run `make docs` and commit the result"
 
 
 @pytest.fixture(scope="module")
-def generated(emulator: AwsEmulator) -> dict[Path, str]:
-    return docs.generate(emulator.endpoint_url)
+def generated(root_module: TerraformWorkspace) -> dict[Path, str]:
+    return docs.generate({name: root_module.plan(config) for name, config in docs.PLAN_CONFIGS.items()})
 
 
 def _names(paths: list[Path]) -> str:
     return ", ".join(str(path.relative_to(REPO_ROOT)) for path in paths)
 
 
-def test_readme_blocks_and_diagram_sources_are_up_to_date(generated: dict[Path, str]) -> None:
+def test_generated_blocks_and_diagram_sources_are_up_to_date(generated: dict[Path, str]) -> None:
     stale = docs.stale(generated)
 
     assert not stale, f"stale: {_names(stale)}: {RUN}"
@@ -51,13 +49,31 @@ def test_svgs_are_up_to_date(generated: dict[Path, str]) -> None:
     assert not stale, f"stale: {_names(stale)}: {RUN}"
 
 
+def test_events_loop_diagram_draws_the_token_wait_that_the_poll_loop_lacks(generated: dict[Path, str]) -> None:
+    events_loop, poll_loop = (generated[docs.DOCS / f"{name}.dot"] for name in ("statemachine-events", "statemachine"))
+
+    assert "dynamodb:putItem.waitForTaskToken" in events_loop
+    assert "waitForTaskToken" not in poll_loop
+
+
+def test_each_diagram_is_shown_as_its_svg_on_its_page_and_nowhere_else(generated: dict[Path, str]) -> None:
+    pages = [path for path in generated if path.suffix == ".md"] + sorted(docs.DOCS.glob("*.md"))
+    for name, page in docs.DIAGRAM_PAGES.items():
+        image = f"]({docs.relative_link(docs.DOCS / f'{name}.svg', page)})"
+        showing = {path for path in pages if docs.diagram_markers(name)[0] in generated.get(path, path.read_text())}
+
+        assert showing == {page}, name
+        assert image in generated[page], name
+    assert not any("```mermaid" in generated.get(path, path.read_text()) for path in pages)
+
+
 # ---------------------------------------------------------------------------------------------
 # The generator on small pieces
 # ---------------------------------------------------------------------------------------------
 
 
 def _variable(hcl: str) -> dict[str, Any]:
-    ((body,),) = (entry.values() for entry in hcl2.loads(hcl)["variable"])
+    ((body,),) = (entry.values() for entry in docs.read_hcl(hcl)["variable"])
     return body
 
 
@@ -66,7 +82,9 @@ def test_long_object_type_is_laid_out_one_attribute_per_line_with_its_optional_d
         """variable "v" {
           type = map(object({
             level = optional(string, "ERROR")
-            retry = optional(object({ attempts = optional(number, 3), on = list(string) }), {})
+            retry = optional(object({
+              attempts = optional(number, 3), on = list(string), strict = optional(bool, true)
+            }), {})
           }))
         }"""
     )
@@ -77,6 +95,7 @@ def test_long_object_type_is_laid_out_one_attribute_per_line_with_its_optional_d
         "  retry = optional(object({\n"
         "    attempts = optional(number, 3)\n"
         "    on       = list(string)\n"
+        "    strict   = optional(bool, true)\n"
         "  }), {})\n"
         "}))"
     )
@@ -116,7 +135,7 @@ variable "tags" {
     ]
 
 
-def test_choice_with_default_and_task_with_catch_become_labelled_edges(tmp_path: Path) -> None:
+def test_choice_with_default_and_task_with_catch_become_labelled_edges() -> None:
     definition = {
         "StartAt": "Work",
         "States": {
@@ -151,7 +170,7 @@ def test_choice_with_default_and_task_with_catch_become_labelled_edges(tmp_path:
         },
     }
 
-    diagram = docs.state_machine_diagram(tmp_path / "m.asl.json", definition)
+    diagram = docs.state_machine_diagram(docs.Diagram("m", title="t", source="s", caption="c"), definition)
 
     assert diagram.edges == [
         (docs.START, "Work", ""),
@@ -167,18 +186,31 @@ def test_choice_with_default_and_task_with_catch_become_labelled_edges(tmp_path:
     assert diagram.nodes["Broken"] == ("Broken", "fail")
 
 
-def test_diagram_labels_are_escaped_in_dot_and_mermaid() -> None:
+def test_diagram_labels_are_escaped_in_dot() -> None:
     diagram = docs.Diagram("d", title="t", source="s", caption="c")
     diagram.node("a", 'say "hi"', "task")
     diagram.node("b", "<b>\nnext", "choice")
     diagram.edge("a", "b", 'x == "#1"')
 
     assert '"a" [label="say \\"hi\\"", shape=box];' in docs.to_dot(diagram)
+    assert '"b" [label="<b>\\nnext", shape=diamond];' in docs.to_dot(diagram)
     assert '"a" -> "b" [label="x == \\"#1\\""];' in docs.to_dot(diagram)
-    assert docs.to_mermaid(diagram).splitlines()[1:] == [
-        '  n0["say #quot;hi#quot;"]',
-        '  n1{"#lt;b#gt;<br>next"}',
-        '  n0 -->|"x == #quot;#35;1#quot;"| n1',
+
+
+def test_diagram_block_links_its_svg_and_sources_relative_to_its_page() -> None:
+    diagram = docs.Diagram("d", title="T", source="s", caption="From [`m.json`]({root}m.json):")
+
+    assert docs.diagram_block(diagram, docs.DOCS / "design.md").splitlines() == [
+        "From [`m.json`](../m.json):",
+        "",
+        "![T](d.svg)",
+        "",
+        "Graphviz source: [`d.dot`](d.dot).",
+    ]
+    assert docs.diagram_block(diagram, REPO_ROOT / "README.md").splitlines()[::2] == [
+        "From [`m.json`](m.json):",
+        "![T](docs/d.svg)",
+        "Graphviz source: [`d.dot`](docs/d.dot).",
     ]
 
 
@@ -190,16 +222,21 @@ def _trigger(
 
 
 def test_trigger_graph_follows_the_planned_triggers() -> None:
-    def created(address: str, after: dict[str, Any]) -> dict[str, Any]:
-        return {"address": address, "change": {"actions": ["create"], "after": after}}
+    def created(resource_type: str, address: str, after: dict[str, Any]) -> dict[str, Any]:
+        return {"address": address, "type": resource_type, "change": {"actions": ["create"], "after": after}}
 
     crawled = {"crawler_name": "w-crawl", "crawl_state": "SUCCEEDED", "job_name": None, "state": None}
     failed = {"crawler_name": None, "crawl_state": None, "job_name": "w-clean", "state": "FAILED"}
     plan = {
         "resource_changes": [
-            created("module.m[0].aws_glue_workflow.this[0]", {"name": "w"}),
-            created("aws_glue_trigger.start[0]", _trigger("w-start", "ON_DEMAND", [{"crawler_name": "w-crawl"}])),
+            created("aws_glue_workflow", "module.m[0].aws_glue_workflow.this[0]", {"name": "w"}),
             created(
+                "aws_glue_trigger",
+                "aws_glue_trigger.start[0]",
+                _trigger("w-start", "ON_DEMAND", [{"crawler_name": "w-crawl"}]),
+            ),
+            created(
+                "aws_glue_trigger",
                 'aws_glue_trigger.conditional["a.b"]',
                 _trigger(
                     "w-then", "CONDITIONAL", [{"crawler_name": None, "job_name": "w-clean"}], "ANY", crawled, failed
@@ -221,16 +258,13 @@ def test_trigger_graph_follows_the_planned_triggers() -> None:
     ]
 
 
-def test_block_is_replaced_in_place_or_added_beside_its_siblings() -> None:
+def test_block_is_replaced_in_place_or_added_at_the_end() -> None:
     markers = docs.diagram_markers("new")
-    sibling_end = docs.diagram_markers("old")[1]
-    text = f"# T\n\n<!-- BEGIN_DIAGRAM old -->\nx\n{sibling_end}\n\nrest\n"
+    text = "# T\n\nrest\n"
 
-    added = docs.with_block(text, markers, "fresh", after=[sibling_end])
-    replaced = docs.with_block(added, markers, "newer", after=[sibling_end])
+    added = docs.with_block(text, markers, "fresh")
+    replaced = docs.with_block(added.replace("rest", "more"), markers, "newer")
 
-    assert (
-        added == f"# T\n\n<!-- BEGIN_DIAGRAM old -->\nx\n{sibling_end}\n\n{markers[0]}\nfresh\n{markers[1]}\n\nrest\n"
-    )
-    assert replaced == added.replace("fresh", "newer")
-    assert docs.with_block("# T\n", docs.TF_DOCS, "tables") == f"# T\n\n{docs.TF_DOCS[0]}\ntables\n{docs.TF_DOCS[1]}\n"
+    assert added == f"# T\n\nrest\n\n{markers[0]}\nfresh\n{markers[1]}\n"
+    assert replaced == f"# T\n\nmore\n\n{markers[0]}\nnewer\n{markers[1]}\n"
+    assert docs.with_block("", docs.TF_DOCS, "tables") == f"{docs.TF_DOCS[0]}\ntables\n{docs.TF_DOCS[1]}\n"

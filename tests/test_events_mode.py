@@ -6,15 +6,17 @@ from __future__ import annotations
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from conftest import EVENTS_WORKFLOW, PLAN_CONFIGS, WORKFLOW
-from harness.emulator import AwsEmulator
+from harness.emulator import ACCOUNT_ID, REGION, AwsEmulator
 from harness.eventbridge import (
     EventsLoop,
     RuleDelivery,
@@ -538,3 +540,31 @@ def test_the_callback_watch_is_rendered_as_a_number_and_kept_inside_an_express_e
     assert watch_limit(plan("events")) == "States.MathAdd(120, 0)"
     assert watch_limit(longest) == "States.MathAdd(240, 0)"
     assert "callback_watch_seconds must be a whole number of seconds from 0 to 240" in too_long
+
+
+def test_the_token_wakes_its_loop_while_another_execution_is_still_starting(
+    sfn: Any,
+    emulator: AwsEmulator,
+    make_events_loop: MakeEventsLoop,
+    glue: GlueRunSimulator,
+    create_machine: Callable[..., str],
+) -> None:
+    """An execution listed RUNNING before its worker has built its environment (as a loop's
+    successor is, just after StartExecution) stands in no other task's way (moto shim)."""
+    hold = {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 60, "End": True}}}
+    # Created first, so SendTaskSuccess comes to its execution before the loop's.
+    starting = sfn.start_execution(stateMachineArn=create_machine(f"starting-{uuid.uuid4().hex[:8]}", hold))
+    loop = make_events_loop(safety_poll_seconds=3600)
+    glue.script(EVENTS_WORKFLOW, WAITS_FOR_AN_EVENT, WAITS_FOR_AN_EVENT)
+    backend = stepfunctions_parser_backends[ACCOUNT_ID][REGION]
+    worker = next(e for e in backend._get_executions() if e.exec_worker and e.exec_arn == starting["executionArn"])
+    environment, worker.exec_worker.env = worker.exec_worker.env, None
+    try:
+        start(sfn, loop.arn)
+        first_run = token_run(emulator, loop, glue, 1)
+        end_run(glue, loop, first_run)
+        second_run = token_run(emulator, loop, glue, 2)  # woken, the loop went on to its next run
+    finally:
+        worker.exec_worker.env = environment
+
+    assert [run.run_id for run in glue.runs_of(EVENTS_WORKFLOW)] == [first_run, second_run]

@@ -4,11 +4,13 @@
 
 - between ``<!-- BEGIN_TF_DOCS -->`` and ``<!-- END_TF_DOCS -->`` in the README of the root
   module, of each module under modules/ and of each example: its requirements, providers,
-  modules, resources, inputs and outputs, read from its .tf files with python-hcl2;
-- a diagram of every top-level ``*.asl.json``, drawn from the definition Terraform's own
-  ``templatefile`` renders, and of the sample workflow's trigger graph, drawn from a plan of
-  modules/sample-glue-workflow: Graphviz sources and SVGs under docs/, and Mermaid in README.md
-  between ``<!-- BEGIN_DIAGRAM <name> -->`` and ``<!-- END_DIAGRAM <name> -->``.
+  modules, resources, inputs and outputs, read from its .tf files with python-hcl2 only;
+- the diagrams, drawn from two plans of the root module with the sample workflow (PLAN_CONFIGS):
+  the loop in poll mode and in events mode, the callback state machine and the sample workflow's
+  trigger graph, as Terraform itself renders and merges them. Each is a Graphviz source and an
+  SVG under docs/, shown as an image between ``<!-- BEGIN_DIAGRAM <name> -->`` and
+  ``<!-- END_DIAGRAM <name> -->`` on the page that explains it (DIAGRAM_PAGES). GitHub shows SVG
+  images in Markdown, so no diagram is also written as Mermaid.
 
 ``--check`` lists the stale files instead of writing them; tests/test_docs.py checks the same.
 """
@@ -16,33 +18,44 @@
 from __future__ import annotations
 
 import argparse
-import base64
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import hcl2
+from hcl2.rules.base import AttributeRule
+from hcl2.rules.containers import ObjectRule, TupleRule
+from hcl2.rules.expressions import ExprTermRule
+from hcl2.rules.functions import FunctionCallRule
 
 from harness import asl
 from harness.emulator import REGION, AwsEmulator
-from harness.plans import planned_resources
 from harness.terraform import REPO_ROOT, TerraformWorkspace
 from harness.tf_config import blocks
 
-README = REPO_ROOT / "README.md"
 DOCS = REPO_ROOT / "docs"
+DESIGN = DOCS / "design.md"
 TF_DOCS = ("<!-- BEGIN_TF_DOCS -->", "<!-- END_TF_DOCS -->")
 SAMPLE_MODULE = "modules/sample-glue-workflow"
 SAMPLE_NAME = "retail-sample"
+# The two plans every diagram is drawn from: the sample workflow gives the triggers a graph and
+# supplies the job and crawler names that events mode needs.
+PLAN_CONFIGS: dict[str, dict[str, Any]] = {
+    "poll": {"name": SAMPLE_NAME, "create_sample_workflow": True},
+    "events": {"name": SAMPLE_NAME, "create_sample_workflow": True, "completion_mode": "events"},
+}
+# Strings and heredocs as their text and block labels unquoted; expressions stay "${...}".
+HCL_TEXT = hcl2.SerializationOptions(strip_string_quotes=True, preserve_heredocs=False)
 # Types and defaults longer than this are laid out one attribute per line, as in a .tf file.
 INLINE_WIDTH = 60
 EDGE_LABEL_WIDTH = 32
@@ -53,21 +66,21 @@ def diagram_markers(name: str) -> tuple[str, str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# HCL values as python-hcl2 returns them (strings keep their quotes, expressions are "${...}")
+# HCL as python-hcl2 reads it
 # ---------------------------------------------------------------------------------------------
 
 
-def hcl_string(literal: str) -> str:
-    """The text of a quoted string or heredoc."""
-    body = literal[1:-1]
-    if body.startswith("<<"):
-        marker, _, rest = body.partition("\n")
-        content = rest.rsplit("\n", 1)[0]  # without the closing marker's line
-        text = textwrap.dedent(content) if marker.startswith("<<-") else content
-    else:
-        # HCL's quoted-string escapes are JSON's.
-        text = json.loads(literal)
-    return text.replace("$${", "${").replace("%%{", "%{")
+def read_hcl(text: str) -> dict[str, Any]:
+    return hcl2.loads(text, serialization_options=HCL_TEXT)
+
+
+def hcl_text(value: str) -> str:
+    """A string's text: python-hcl2 leaves the template escapes of a literal ``${`` or ``%{`` as written."""
+    return value.replace("$${", "${").replace("%%{", "%{")
+
+
+def _is_expression(value: str) -> bool:
+    return value.startswith("${") and value.endswith("}")
 
 
 def hcl_value(value: Any, indent: str = "") -> str:
@@ -77,7 +90,8 @@ def hcl_value(value: Any, indent: str = "") -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return value[2:-1] if value.startswith("${") and value.endswith("}") else value
+        # HCL's quoted-string escapes are JSON's, and a literal "${" stays escaped as "$${".
+        return value[2:-1] if _is_expression(value) else json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
         return "[" + ", ".join(hcl_value(item, indent) for item in value) + "]"
     if isinstance(value, dict):
@@ -89,21 +103,37 @@ def hcl_value(value: Any, indent: str = "") -> str:
 
 def hcl_type(value: Any) -> str:
     """A type constraint, its object types laid out one attribute per line when it is long."""
-    expression = hcl_value(value) if value is not None else "any"
-    return expression if len(expression) <= INLINE_WIDTH else _expand_objects(expression, "")
+    if value is None:
+        return "any"
+    # A type is an expression; python-hcl2 wraps it in "${...}" unless it is a bare keyword.
+    expression = value[2:-1] if _is_expression(value) else value
+    if len(expression) <= INLINE_WIDTH:
+        return expression
+    # python-hcl2's own tree of the expression says where each object type begins and ends.
+    (attribute,) = (
+        child for child in hcl2.parses(f"type = {expression}").body.children if isinstance(child, AttributeRule)
+    )
+    return _laid_out(attribute.expression, "")
 
 
-def _expand_objects(expression: str, indent: str) -> str:
-    parts: list[str] = []
-    position = 0
-    while (start := _find(expression, "object({", position)) >= 0:
-        brace = start + len("object(")
-        close = _closing(expression, brace)
-        attributes = [attribute.split("=", 1) for attribute in _split_top_level(expression[brace + 1 : close])]
-        pairs = [(name.strip(), _expand_objects(value.strip(), indent + "  ")) for name, value in attributes]
-        parts.append(expression[position:brace] + _layout(pairs, indent))
-        position = close + 1
-    return "".join(parts) + expression[position:]
+def _laid_out(rule: Any, indent: str) -> str:
+    if isinstance(rule, ExprTermRule):
+        return _laid_out(rule.expression, indent)
+    if isinstance(rule, FunctionCallRule):
+        name = "::".join(str(identifier.serialize()) for identifier in rule.identifiers)
+        arguments = rule.arguments.arguments if rule.arguments else []
+        return f"{name}(" + ", ".join(_laid_out(argument, indent) for argument in arguments) + ")"
+    if isinstance(rule, ObjectRule):
+        pairs = [
+            (str(element.key.serialize()), _laid_out(element.expression, indent + "  ")) for element in rule.elements
+        ]
+        return _layout(pairs, indent)
+    if isinstance(rule, TupleRule):
+        return "[" + ", ".join(_laid_out(element, indent) for element in rule.elements) + "]"
+    value = rule.serialize()  # the source of a string or keyword, or a number or bool
+    if isinstance(value, str):
+        return value[2:-1] if _is_expression(value) else value
+    return hcl_value(value)
 
 
 def _layout(pairs: list[tuple[str, str]], indent: str) -> str:
@@ -112,58 +142,6 @@ def _layout(pairs: list[tuple[str, str]], indent: str) -> str:
     width = max(len(name) for name, _ in pairs)
     lines = [f"{indent}  {name.ljust(width)} = {value}" for name, value in pairs]
     return "{\n" + "\n".join(lines) + f"\n{indent}}}"
-
-
-def _depths(expression: str) -> list[int | None]:
-    """Bracket depth at each character; None inside quoted strings, whose brackets do not count."""
-    depths: list[int | None] = []
-    depth, quoted, escaped = 0, False, False
-    for char in expression:
-        if quoted:
-            depths.append(None)
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                quoted = False
-            continue
-        if char in ")]}":
-            depth -= 1
-        depths.append(depth)
-        if char in "([{":
-            depth += 1
-        elif char == '"':
-            quoted = True
-    return depths
-
-
-def _find(expression: str, needle: str, start: int) -> int:
-    depths = _depths(expression)
-    return next(
-        (
-            index
-            for index in range(start, len(expression))
-            if depths[index] is not None and expression.startswith(needle, index)
-        ),
-        -1,
-    )
-
-
-def _closing(expression: str, opening: int) -> int:
-    depths = _depths(expression)
-    return next(
-        index
-        for index in range(opening + 1, len(expression))
-        if expression[index] in ")]}" and depths[index] == depths[opening]
-    )
-
-
-def _split_top_level(expression: str) -> list[str]:
-    depths = _depths(expression)
-    cuts = [index for index, char in enumerate(expression) if char == "," and depths[index] == 0]
-    parts = [expression[start + 1 : end] for start, end in zip([-1, *cuts], [*cuts, len(expression)], strict=True)]
-    return [part.strip() for part in parts if part.strip()]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,7 +156,7 @@ def module_directories() -> list[Path]:
 
 def _named_blocks(files: list[dict[str, Any]], kind: str) -> list[tuple[str, dict[str, Any]]]:
     return [
-        (name.strip('"'), body)
+        (name, body)
         for parsed in files
         for entry in parsed.get(kind, [])
         for name, body in entry.items()
@@ -210,17 +188,17 @@ def _table(title: str, header: list[str], rows: list[list[str]]) -> str:
     return f"## {title}\n\n" + "\n".join(lines)
 
 
-def _given(body: dict[str, Any], key: str, render: Callable[[Any], str] = hcl_string) -> str:
+def _given(body: dict[str, Any], key: str, render: Callable[[Any], str] = hcl_text) -> str:
     return _code(render(body[key])) if key in body else "n/a"
 
 
 def _description(body: dict[str, Any]) -> str:
-    return _prose(hcl_string(body["description"])) if "description" in body else "n/a"
+    return _prose(hcl_text(body["description"])) if "description" in body else "n/a"
 
 
 def tf_docs(directory: Path) -> str:
     """The terraform-docs-like reference of the module in directory, in markdown."""
-    files = [hcl2.loads(path.read_text()) for path in sorted(directory.glob("*.tf"))]
+    files = [read_hcl(path.read_text()) for path in sorted(directory.glob("*.tf"))]
     settings = [block for parsed in files for block in parsed.get("terraform", [])]
     required: dict[str, dict[str, Any]] = {
         name: spec if isinstance(spec, dict) else {"version": spec}  # the pre-0.13 form: a version only
@@ -238,7 +216,7 @@ def tf_docs(directory: Path) -> str:
     used = {block.type.split("_", 1)[0] for block in resources} | {name for name, _ in _named_blocks(files, "provider")}
 
     def source(provider: str) -> str:
-        return hcl_string(required.get(provider, {}).get("source", f'"hashicorp/{provider}"'))
+        return hcl_text(required.get(provider, {}).get("source", f"hashicorp/{provider}"))
 
     providers = [[name, _code(source(name)), _given(required.get(name, {}), "version")] for name in sorted(used)]
     modules = [
@@ -274,9 +252,8 @@ def tf_docs(directory: Path) -> str:
     )
 
 
-def with_block(text: str, markers: tuple[str, str], content: str, after: Iterable[str] = ()) -> str:
-    """text with the content between the markers replaced. Missing markers are added with the
-    block, right after the last of ``after`` found in text or else at the end."""
+def with_block(text: str, markers: tuple[str, str], content: str) -> str:
+    """text with the content between the markers replaced; missing markers are added with the block at the end."""
     begin, end = markers
     block = f"{begin}\n{content.strip()}\n{end}"
     if begin in text:
@@ -284,38 +261,27 @@ def with_block(text: str, markers: tuple[str, str], content: str, after: Iterabl
         if end not in rest:
             raise ValueError(f"{begin} has no {end} after it")
         return head + block + rest.split(end, 1)[1]
-    anchors = [text.index(anchor) + len(anchor) for anchor in after if anchor in text]
-    if anchors:
-        cut = max(anchors)
-        return f"{text[:cut]}\n\n{block}{text[cut:]}"
     return f"{text.rstrip()}\n\n{block}\n" if text.strip() else f"{block}\n"
 
 
 # ---------------------------------------------------------------------------------------------
-# Diagrams: one graph model, written as Graphviz DOT and as a Mermaid flowchart
+# Diagrams: one graph model, written as Graphviz DOT
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Shape:
-    dot: str
-    mermaid: tuple[str, str]  # the brackets around a Mermaid node's label
-    fill: str = ""
-
-
 SHAPES = {
-    "start": Shape('shape=ellipse, style=filled, fillcolor="#e0e0e0", fontsize=9', ("((", "))"), "#e0e0e0"),
-    "end": Shape('shape=doublecircle, style=filled, fillcolor="#e0e0e0", fontsize=9', ("(((", ")))"), "#e0e0e0"),
-    "task": Shape("shape=box", ("[", "]")),
-    "choice": Shape("shape=diamond", ("{", "}")),
-    "pass": Shape("shape=box, style=rounded", ("(", ")")),
-    "wait": Shape("shape=hexagon", ("{{", "}}")),
-    "nested": Shape("shape=box3d", ("[[", "]]")),
-    "succeed": Shape('shape=box, style="rounded,filled", fillcolor="#d4edda"', ("([", "])"), "#d4edda"),
-    "fail": Shape('shape=box, style="rounded,filled", fillcolor="#f8d7da"', ("([", "])"), "#f8d7da"),
-    "trigger": Shape('shape=hexagon, style=filled, fillcolor="#fff3cd"', ("{{", "}}"), "#fff3cd"),
-    "crawler": Shape("shape=parallelogram", ("[/", "/]")),
-    "job": Shape("shape=box", ("[", "]")),
+    "start": 'shape=ellipse, style=filled, fillcolor="#e0e0e0", fontsize=9',
+    "end": 'shape=doublecircle, style=filled, fillcolor="#e0e0e0", fontsize=9',
+    "task": "shape=box",
+    "choice": "shape=diamond",
+    "pass": "shape=box, style=rounded",
+    "wait": "shape=hexagon",
+    "nested": "shape=box3d",
+    "succeed": 'shape=box, style="rounded,filled", fillcolor="#d4edda"',
+    "fail": 'shape=box, style="rounded,filled", fillcolor="#f8d7da"',
+    "trigger": 'shape=hexagon, style=filled, fillcolor="#fff3cd"',
+    "crawler": "shape=parallelogram",
+    "job": "shape=box",
 }
 STATE_SHAPES = {
     "Task": "task",
@@ -332,10 +298,10 @@ START, END = "(start)", "(end)"
 
 @dataclass
 class Diagram:
-    name: str  # of docs/<name>.dot and .svg and of the README markers
+    name: str  # of docs/<name>.dot and .svg and of the page's markers
     title: str
     source: str  # what it is drawn from, named in the .dot file
-    caption: str  # markdown above the image in README.md
+    caption: str  # markdown above the image; "{root}" stands for the way from its page to the repository root
     nodes: dict[str, tuple[str, str]] = field(default_factory=dict)  # key: (label, shape)
     edges: list[tuple[str, str, str]] = field(default_factory=list)  # (from, to, label)
 
@@ -362,7 +328,7 @@ def to_dot(diagram: Diagram) -> str:
         '  edge [fontname="Helvetica", fontsize=9];',
     ]
     lines += [
-        f"  {_dot_quoted(key)} [label={_dot_quoted(label)}, {SHAPES[shape].dot}];"
+        f"  {_dot_quoted(key)} [label={_dot_quoted(label)}, {SHAPES[shape]}];"
         for key, (label, shape) in diagram.nodes.items()
     ]
     lines += [
@@ -372,44 +338,21 @@ def to_dot(diagram: Diagram) -> str:
     return "\n".join([*lines, "}", ""])
 
 
-def _mermaid_text(text: str) -> str:
-    # Mermaid's entity codes: a quote would end the label, < and > would pass for HTML.
-    for char, code in (("#", "#35;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
-        text = text.replace(char, code)
-    return text.replace("\n", "<br>")
+def relative_link(path: Path, page: Path) -> str:
+    return Path(os.path.relpath(path, page.parent)).as_posix()
 
 
-def to_mermaid(diagram: Diagram) -> str:
-    ids = {key: f"n{index}" for index, key in enumerate(diagram.nodes)}
-    lines = ["flowchart TD"]
-    for key, (label, shape) in diagram.nodes.items():
-        opening, closing = SHAPES[shape].mermaid
-        lines.append(f'  {ids[key]}{opening}"{_mermaid_text(label)}"{closing}')
-    for source, target, label in diagram.edges:
-        arrow = f'-->|"{_mermaid_text(label)}"|' if label else "-->"
-        lines.append(f"  {ids[source]} {arrow} {ids[target]}")
-    for name, style in SHAPES.items():
-        filled = [ids[key] for key, (_, shape) in diagram.nodes.items() if shape == name]
-        if style.fill and filled:
-            lines += [f"  classDef {name} fill:{style.fill}", f"  class {','.join(filled)} {name}"]
-    return "\n".join(lines)
-
-
-def readme_block(diagram: Diagram) -> str:
+def diagram_block(diagram: Diagram, page: Path) -> str:
+    """The caption, the SVG and a link to its Graphviz source, with links relative to page."""
+    root = relative_link(REPO_ROOT, page)
+    svg, dot = (relative_link(DOCS / f"{diagram.name}{suffix}", page) for suffix in (".svg", ".dot"))
     return "\n".join(
         [
-            diagram.caption,
+            diagram.caption.format(root="" if root == "." else f"{root}/"),
             "",
-            f"![{diagram.title}](docs/{diagram.name}.svg)",
+            f"![{diagram.title}]({svg})",
             "",
-            f'<details><summary>The same graph in Mermaid (Graphviz source: <a href="docs/{diagram.name}.dot">'
-            f"docs/{diagram.name}.dot</a>)</summary>",
-            "",
-            "```mermaid",
-            to_mermaid(diagram),
-            "```",
-            "",
-            "</details>",
+            f"Graphviz source: [`{diagram.name}.dot`]({dot}).",
         ]
     )
 
@@ -419,23 +362,62 @@ def readme_block(diagram: Diagram) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def asl_files() -> list[Path]:
-    return sorted(REPO_ROOT.glob("*.asl.json"))
+@dataclass(frozen=True)
+class StateMachine:
+    name: str
+    templates: str  # the files it is written in
+    plan: str  # of PLAN_CONFIGS
+    address: str
+    title: str
+    caption: str
 
 
-def rendered_asl(path: Path) -> dict[str, Any]:
-    """The definition as Terraform's templatefile renders it, each template variable set to
-    "<name>": the real renderer, so that escapes and directives come out as deployed."""
-    names = sorted(set(re.findall(r"(?<!\$)\$\{\s*([A-Za-z_][\w-]*)", path.read_text())))
-    variables = ", ".join(f'{name} = "<{name}>"' for name in names)
-    expression = f"base64encode(templatefile({json.dumps(str(path))}, {{ {variables} }}))"
-    with tempfile.TemporaryDirectory() as empty:  # no configuration to load, so no providers
-        result = subprocess.run(
-            ["terraform", "console"], input=expression, cwd=empty, capture_output=True, text=True, check=False
-        )
-    if result.returncode != 0:
-        raise RuntimeError(f"terraform console could not render {path.name}:\n{result.stderr}")
-    return json.loads(base64.b64decode(json.loads(result.stdout)))
+STATE_MACHINES = (
+    StateMachine(
+        "statemachine",
+        "statemachine.asl.json",
+        "poll",
+        "aws_sfn_state_machine.this[0]",
+        "The loop in poll mode (statemachine.asl.json)",
+        "Every state and transition of the loop in poll mode, from "
+        "[`statemachine.asl.json`]({root}statemachine.asl.json) as a plan of the module renders it:",
+    ),
+    StateMachine(
+        "statemachine-events",
+        "statemachine.asl.json and statemachine.events.json",
+        "events",
+        "aws_sfn_state_machine.this[0]",
+        "The loop in events mode (statemachine.asl.json with statemachine.events.json)",
+        "Every state and transition of the loop in events mode, from "
+        "[`statemachine.asl.json`]({root}statemachine.asl.json) and "
+        "[`statemachine.events.json`]({root}statemachine.events.json) as a plan of the module renders and merges them:",
+    ),
+    StateMachine(
+        "callback",
+        "callback.asl.json",
+        "events",
+        "aws_sfn_state_machine.callback[0]",
+        "The callback state machine (callback.asl.json)",
+        "Every state and transition of the callback state machine, from "
+        "[`callback.asl.json`]({root}callback.asl.json) as a plan of the module renders it:",
+    ),
+)
+# The page each diagram is shown on.
+DIAGRAM_PAGES = {
+    "statemachine": DESIGN,
+    "statemachine-events": DESIGN,
+    "callback": DESIGN,
+    "sample-workflow-triggers": REPO_ROOT / SAMPLE_MODULE / "README.md",
+}
+
+
+def _created(plan: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    """Planned values of every instance of a resource type that the plan creates, by address."""
+    return {
+        change["address"]: change["change"]["after"]
+        for change in plan["resource_changes"]
+        if change["type"] == resource_type and change["change"]["actions"] == ["create"]
+    }
 
 
 COMPARISONS = (
@@ -513,15 +495,8 @@ def transition_label(transition: asl.Transition) -> str:
     return "Default" if transition.via == "Default" else ""
 
 
-def state_machine_diagram(path: Path, definition: dict[str, Any]) -> Diagram:
-    name = path.name.removesuffix(".asl.json")
-    diagram = Diagram(
-        name,
-        title=path.name,
-        source=path.name,
-        caption=f"Every state and transition of [`{path.name}`]({path.name}) as Terraform renders it "
-        "(template variables shown as `<name>`):",
-    )
+def state_machine_diagram(diagram: Diagram, definition: dict[str, Any]) -> Diagram:
+    """diagram with every state and transition of definition."""
     diagram.node(START, "start", "start")
     for state_name, state in definition["States"].items():
         label = state_name
@@ -539,33 +514,35 @@ def state_machine_diagram(path: Path, definition: dict[str, Any]) -> Diagram:
     return diagram
 
 
+def planned_state_machine(machine: StateMachine, plans: dict[str, dict[str, Any]]) -> Diagram:
+    (definition,) = (
+        json.loads(values["definition"])
+        for address, values in _created(plans[machine.plan], "aws_sfn_state_machine").items()
+        if address == machine.address
+    )
+    source = f"{machine.templates} (as {machine.address} in {_planned_with(machine.plan)})"
+    return state_machine_diagram(Diagram(machine.name, machine.title, source, machine.caption), definition)
+
+
+def _planned_with(plan: str) -> str:
+    arguments = ", ".join(f"{name} = {hcl_value(value)}" for name, value in PLAN_CONFIGS[plan].items())
+    return f"a plan of the root module with {arguments}"
+
+
 # ---------------------------------------------------------------------------------------------
 # The sample workflow's trigger graph
 # ---------------------------------------------------------------------------------------------
 
 
-def sample_workflow_plan(endpoint_url: str) -> dict[str, Any]:
-    """A plan of the sample workflow module: Terraform itself evaluates its locals, for_each
-    and dynamic blocks into the triggers it would create."""
-    with tempfile.TemporaryDirectory() as copy:
-        workspace = TerraformWorkspace(Path(copy), SAMPLE_MODULE, endpoint_url, REGION)
-        workspace.init()
-        return workspace.plan({"name": SAMPLE_NAME})
-
-
-def _of_type(resources: dict[str, dict[str, Any]], resource_type: str) -> list[dict[str, Any]]:
-    pattern = re.compile(rf"(^|\.){resource_type}\.[\w-]+(\[[^\]]*\])?$")
-    return [values for address, values in resources.items() if pattern.search(address)]
-
-
 def trigger_diagram(plan: dict[str, Any]) -> Diagram:
-    resources = planned_resources(plan)
-    (workflow,) = (values["name"] for values in _of_type(resources, "aws_glue_workflow"))
+    """The triggers a plan creates: Terraform itself evaluates the locals, for_each and dynamic
+    blocks of modules/sample-glue-workflow into them."""
+    (workflow,) = (values["name"] for values in _created(plan, "aws_glue_workflow").values())
     diagram = Diagram(
         "sample-workflow-triggers",
         title="Triggers of the sample workflow",
-        source=f"a plan of {SAMPLE_MODULE}",
-        caption=f"The triggers a plan of [`{SAMPLE_MODULE}`]({SAMPLE_MODULE}) creates (names without "
+        source=f"{SAMPLE_MODULE} (as {_planned_with('poll')})",
+        caption=f"The triggers a plan of [`{SAMPLE_MODULE}`]({{root}}{SAMPLE_MODULE}) creates (names without "
         "their `<name>-` prefix): a job or crawler ending in the state on an arrow fires the trigger, "
         "which starts what it points at once its conditions hold (`AND`: all, `ANY`: one).",
     )
@@ -579,8 +556,9 @@ def trigger_diagram(plan: dict[str, Any]) -> Diagram:
         return key if key in diagram.nodes else diagram.node(key, short(step[f"{kind}_name"]), kind)
 
     diagram.node(START, "StartWorkflowRun", "start")
-    # The start trigger first, so that the Mermaid source reads in the order the run goes.
-    for trigger in sorted(_of_type(resources, "aws_glue_trigger"), key=lambda trigger: trigger["type"] != "ON_DEMAND"):
+    # The start trigger first, so that the Graphviz source reads in the order the run goes.
+    triggers = sorted(_created(plan, "aws_glue_trigger").values(), key=lambda trigger: trigger["type"] != "ON_DEMAND")
+    for trigger in triggers:
         predicate = trigger["predicate"][0] if trigger["predicate"] else {"logical": trigger["type"], "conditions": []}
         key = diagram.node(f"trigger {trigger['name']}", f"{short(trigger['name'])}\n{predicate['logical']}", "trigger")
         if trigger["type"] == "ON_DEMAND":
@@ -597,21 +575,30 @@ def trigger_diagram(plan: dict[str, Any]) -> Diagram:
 # ---------------------------------------------------------------------------------------------
 
 
-def generate(endpoint_url: str) -> dict[Path, str]:
-    """Every generated file's content but the SVGs (see svgs()), by path: the README files and
-    docs/*.dot. endpoint_url is an AWS emulator's, for the aws provider of the sample's plan."""
+def plan_all(endpoint_url: str) -> dict[str, dict[str, Any]]:
+    """A plan of the root module for each of PLAN_CONFIGS; endpoint_url is an AWS emulator's."""
+    with tempfile.TemporaryDirectory() as copy:
+        workspace = TerraformWorkspace(Path(copy), ".", endpoint_url, REGION)
+        workspace.init()
+        return {name: workspace.plan(config) for name, config in PLAN_CONFIGS.items()}
+
+
+def diagrams(plans: dict[str, dict[str, Any]]) -> list[Diagram]:
+    return [*(planned_state_machine(machine, plans) for machine in STATE_MACHINES), trigger_diagram(plans["poll"])]
+
+
+def generate(plans: dict[str, dict[str, Any]]) -> dict[Path, str]:
+    """Every generated file's content but the SVGs (see svgs()), by path: the READMEs, the pages
+    that show diagrams and docs/*.dot. plans are of PLAN_CONFIGS, by name (plan_all())."""
     files = {}
     for directory in module_directories():
         readme = directory / "README.md"
         files[readme] = with_block(readme.read_text() if readme.exists() else "", TF_DOCS, tf_docs(directory))
-    state_machines = [state_machine_diagram(path, rendered_asl(path)) for path in asl_files()]
-    # A state machine without a block in README.md yet gets one beside the other state machines'.
-    siblings = [diagram_markers(diagram.name)[1] for diagram in state_machines]
-    placed = [(diagram, siblings) for diagram in state_machines]
-    placed.append((trigger_diagram(sample_workflow_plan(endpoint_url)), []))
-    for diagram, after in placed:
+    for diagram in diagrams(plans):
+        page = DIAGRAM_PAGES[diagram.name]
+        text = files[page] if page in files else page.read_text() if page.exists() else ""
+        files[page] = with_block(text, diagram_markers(diagram.name), diagram_block(diagram, page))
         files[DOCS / f"{diagram.name}.dot"] = to_dot(diagram)
-        files[README] = with_block(files[README], diagram_markers(diagram.name), readme_block(diagram), after)
     return files
 
 
@@ -653,7 +640,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("Graphviz's dot renders docs/*.svg and is not installed (`make docs` installs it)")
     emulator = AwsEmulator(quiet=True)
     try:
-        files = generate(emulator.endpoint_url)
+        files = generate(plan_all(emulator.endpoint_url))
     finally:
         emulator.stop()
     files |= svgs(files)

@@ -30,7 +30,12 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
     StateTaskServiceCallback,
 )
-from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackConsumerTimeout, CallbackTimeoutError
+from moto.stepfunctions.parser.asl.eval.callback.callback import (
+    CallbackConsumerTimeout,
+    CallbackNotifyConsumerError,
+    CallbackOutcomeSuccess,
+    CallbackTimeoutError,
+)
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
 from moto.stepfunctions.parser.asl.static_analyser.static_analyser import StaticAnalyser
@@ -97,7 +102,9 @@ def _buildable(error: type[AWSError], message: str) -> None:
 
 def _evaluate_jsonata(expression: str) -> Any:
     """Gap: moto parses JSONata states but leaves its JSONata evaluator unset (LocalStack's runs
-    on a JVM). Evaluated with jsonata-python, a pure Python JSONata."""
+    on a JVM). Evaluated with jsonata-python, a pure Python JSONata. moto reads workflow variables
+    through this evaluator in JSONPath states too ($polls in a Choice rule's Variable or an
+    intrinsic's argument: StringVariableSample), so without it no variable can be read."""
     return jsonata_python.Jsonata(expression).evaluate(None)
 
 
@@ -193,6 +200,29 @@ def _named_start_execution(
     return _original_start_execution(self, state_machine_arn, name or str(uuid.uuid4()), *args)
 
 
+def _send_task_success_past_starting_executions(
+    self: StepFunctionsParserBackend, task_token: str, outcome: str
+) -> None:
+    """Gap: SendTaskSuccess offers the token to every RUNNING execution and fails with a server
+    error (AttributeError, HTTP 500) on one that is listed RUNNING but whose worker has not built
+    its environment yet, e.g. a loop's successor that StartExecution has just created. On AWS a
+    token belongs to one task and other executions play no part. Those executions hold no
+    callback yet, so they are passed over."""
+    success = CallbackOutcomeSuccess(callback_id=task_token, output=outcome)
+    for execution in self._get_executions(sfn_api.ExecutionStatus.RUNNING):
+        worker = execution.exec_worker
+        if worker is None or worker.env is None:
+            continue
+        try:
+            if worker.env.callback_pool_manager.notify(callback_id=task_token, outcome=success):
+                return
+        except CallbackNotifyConsumerError as consumer_error:
+            if isinstance(consumer_error, CallbackConsumerTimeout):
+                raise sfn_api.TaskTimedOut() from consumer_error  # type: ignore[call-arg]  # _buildable
+            raise sfn_api.TaskDoesNotExist() from consumer_error  # type: ignore[call-arg]  # _buildable
+    raise sfn_api.InvalidToken()
+
+
 # --- Glue triggers -------------------------------------------------------------------------------
 
 
@@ -256,6 +286,7 @@ def install() -> None:
     StateTaskService._normalise_parameters = _lower_camel_sfn_parameters  # type: ignore[method-assign]
     StateTaskService._normalise_response = _aws_shaped_response  # type: ignore[method-assign]
     StepFunctionsParserBackend.start_execution = _named_start_execution  # type: ignore[method-assign,assignment]
+    StepFunctionsParserBackend.send_task_success = _send_task_success_past_starting_executions  # type: ignore[method-assign,assignment]
     FakeBucket.get_permission = _bucket_permission_ignoring_conditional_statements  # type: ignore[method-assign]
     GlueBackend.start_trigger = _start_trigger_as_glue_does  # type: ignore[method-assign]
     # Gap: aws-sdk:glue and aws-sdk:ssm errors are named "glue.X" and "ssm.X"; AWS names them

@@ -1,9 +1,10 @@
-"""python -m glue_loop, the operator CLI, against loops running in the emulator."""
+"""glue-loop (python -m glue_loop), the operator CLI, against loops running in the emulator, and installed by pip."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -370,3 +371,92 @@ def test_python_dash_m_glue_loop_runs_the_cli(emulator: AwsEmulator, loop_machin
     assert result.returncode == 0, result.stderr
     assert f"Workflow       {WORKFLOW}\n" in result.stdout
     assert "Loop           not running" in result.stdout
+
+
+# What a fresh clone does not hold: version control, venvs, caches and build products.
+NOT_IN_A_CLONE = shutil.ignore_patterns(
+    ".git", ".venv*", ".build", ".terraform", "node_modules", "__pycache__", ".*_cache", "build", "*.egg-info"
+)
+
+
+@pytest.fixture(scope="module")
+def installed_cli(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`pip install .` into a fresh venv that sees none of the dev venv's packages, so boto3 is there
+    only if the package asks for it; returns the venv."""
+    root = tmp_path_factory.mktemp("installed-cli")
+    # setuptools writes build/ and *.egg-info beside the sources: into a copy, not the work tree.
+    source = shutil.copytree(REPO_ROOT, root / "clone", ignore=NOT_IN_A_CLONE)
+    venv = root / "venv"
+    # No pip of its own (ensurepip takes seconds): the dev venv's pip installs into it with --python,
+    # which "will run exactly as if it had been invoked from that Python environment" (pip >= 22.3,
+    # https://pip.pypa.io/en/stable/topics/python-option/).
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "--quiet", source],
+        check=True,
+        timeout=600,
+        env=_outside_the_dev_venv(),
+    )
+    return venv
+
+
+def _outside_the_dev_venv() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+
+
+def run_installed(venv: Path, *command: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    # Away from the checkout, so that python -m cannot find glue_loop in the working directory.
+    return subprocess.run(
+        [venv / "bin" / command[0], *command[1:]],
+        cwd=venv,
+        env={**_outside_the_dev_venv(), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.xdist_group("installed-cli")
+def test_pip_install_gives_a_glue_loop_command_and_python_dash_m_glue_loop(installed_cli: Path) -> None:
+    command = run_installed(installed_cli, "glue-loop", "--help")
+    module = run_installed(installed_cli, "python", "-m", "glue_loop", "--help")
+
+    assert command.returncode == 0, command.stderr
+    assert command.stdout.startswith("usage: glue-loop [-h] COMMAND ...\n")
+    assert "stop the running execution(s) now" in command.stdout
+    assert module.returncode == 0, module.stderr
+    assert module.stdout.startswith("usage: python -m glue_loop [-h] COMMAND ...\n")
+    assert module.stdout.split("\n", 1)[1] == command.stdout.split("\n", 1)[1]
+
+
+@pytest.mark.xdist_group("installed-cli")
+def test_the_installed_glue_loop_reads_a_loop_and_exits_with_the_commands_status(
+    installed_cli: Path, emulator: AwsEmulator, loop_machine: str
+) -> None:
+    credentials = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+    endpoint = ("--endpoint-url", emulator.endpoint_url)
+    missing = loop_machine + "-missing"
+
+    found = run_installed(
+        installed_cli, "glue-loop", "status", "--state-machine-arn", loop_machine, *endpoint, env=credentials
+    )
+    refused = run_installed(
+        installed_cli, "glue-loop", "status", "--state-machine-arn", missing, *endpoint, env=credentials
+    )
+
+    assert found.returncode == 0, found.stderr
+    assert f"Workflow       {WORKFLOW}\n" in found.stdout
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(f"glue_loop: no state machine {missing}")
+
+
+@pytest.mark.xdist_group("installed-cli")
+def test_the_distribution_installs_the_cli_package_and_its_command_only(installed_cli: Path) -> None:
+    (dist_info,) = installed_cli.glob("lib/python3.*/site-packages/glue_workflow_loop_cli-*.dist-info")
+    installed = {line.split(",", 1)[0] for line in (dist_info / "RECORD").read_text().splitlines()}
+
+    assert {path.split("/", 1)[0] for path in installed} == {"glue_loop", dist_info.name, ".."}
+    assert {path for path in installed if path.startswith("..")} == {"../../../bin/glue-loop"}
+    assert {Path(path).name for path in installed if path.startswith("glue_loop/") and path.endswith(".py")} == {
+        path.name for path in (REPO_ROOT / "glue_loop").glob("*.py")
+    }
