@@ -1,11 +1,11 @@
 locals {
   # History budget: a poll of a running run costs these events (poll mode: Wait, GetWorkflowRun
-  # task, Choice, counter Pass: 2 + 5 + 2 + 2; events mode: a token wait that times out, then
-  # the same task, Choice and Pass: 6 + 5 + 2 + 2), a run started in the execution costs the
+  # task counting the poll in a variable, Choice: 2 + 5 + 2; events mode: a token wait that times
+  # out, then the same task and Choice: 6 + 5 + 2), a run started in the execution costs the
   # run's other events (all measured in the tests), and the reserve holds the rest, retries
   # included. AWS's hard quota is 25,000 events.
   history_event_budget    = 20000
-  history_events_per_poll = { poll = 11, events = 15 }
+  history_events_per_poll = { poll = 9, events = 13 }
   history_events_per_run  = 27
   history_event_reserve   = 200
   max_polls_per_execution = var.max_polls_per_execution > 0 ? var.max_polls_per_execution : floor(
@@ -105,29 +105,37 @@ locals {
   }
 
   loop_template_variables = {
-    partition                   = local.partition
-    console_domain              = local.console_domain
-    glue_workflow_name          = local.glue_workflow_name
-    poll_interval_seconds       = var.poll_interval_seconds
-    max_polls_per_execution     = local.max_polls_per_execution
-    runs_per_execution          = var.runs_per_execution
-    cooldown_seconds            = var.cooldown_seconds
-    max_runs                    = var.max_runs
-    adopt_run_in_flight         = var.adopt_run_in_flight ? 1 : 0
-    tolerated_failed_actions    = local.tolerated.failed
-    tolerated_timed_out_actions = local.tolerated.timed_out
-    tolerated_stopped_actions   = local.tolerated.stopped
-    tolerated_errored_actions   = local.tolerated.errored
-    pause_parameter_name        = local.pause_parameter_name
-    sns_topic_arn               = local.notify ? local.sns_topic_arn : ""
-    safety_poll_seconds         = var.completion_events.safety_poll_seconds
-    token_table_name            = local.token_table_name
+    partition          = local.partition
+    console_domain     = local.console_domain
+    glue_workflow_name = local.glue_workflow_name
+    token_table_name   = local.token_table_name
   }
-  poll_definition = templatefile("${path.module}/statemachine.asl.json", local.loop_template_variables)
+  # The settings the loop reads from $.config, as JSON values: ApplyDefaults gets them here rather
+  # than from the template, where a number could only be a string or an intrinsic.
+  loop_config = {
+    poll_interval_seconds   = var.poll_interval_seconds
+    safety_poll_seconds     = var.completion_events.safety_poll_seconds
+    max_polls_per_execution = local.max_polls_per_execution
+    cooldown_seconds        = var.cooldown_seconds
+    max_runs                = var.max_runs
+    runs_per_execution      = var.runs_per_execution
+    tolerated               = local.tolerated
+    adopt_run_in_flight     = var.adopt_run_in_flight
+    pause_parameter         = local.pause_parameter_name
+    sns_topic_arn           = local.notify ? local.sns_topic_arn : ""
+  }
+  poll_template = jsondecode(templatefile("${path.module}/statemachine.asl.json", local.loop_template_variables))
+  poll_states = merge(local.poll_template.States, {
+    ApplyDefaults = merge(local.poll_template.States.ApplyDefaults, {
+      Parameters = merge(local.poll_template.States.ApplyDefaults.Parameters, { config = local.loop_config })
+    })
+  })
   # Events mode swaps the WaitForRun state for a token wait (and its fallback) from statemachine.events.json.
-  loop_definition = var.completion_mode == "poll" ? local.poll_definition : jsonencode(merge(jsondecode(local.poll_definition), {
-    States = merge(jsondecode(local.poll_definition).States, jsondecode(templatefile("${path.module}/statemachine.events.json", local.loop_template_variables)))
-  }))
+  events_states = jsondecode(templatefile("${path.module}/statemachine.events.json", local.loop_template_variables))
+  loop_definition = (var.completion_mode == "poll"
+    ? jsonencode(merge(local.poll_template, { States = local.poll_states }))
+    : jsonencode(merge(local.poll_template, { States = merge(local.poll_states, local.events_states) }))
+  )
 
   start_loop_command = one([
     for arn in aws_sfn_state_machine.this[*].arn :
@@ -406,18 +414,32 @@ resource "aws_dynamodb_table" "tokens" {
   tags = merge(var.tags, var.token_table_tags)
 }
 
+locals {
+  callback_template = jsondecode(templatefile("${path.module}/callback.asl.json", {
+    partition          = local.partition
+    glue_workflow_name = local.glue_workflow_name
+    token_table_name   = local.token_table_name
+  }))
+  callback_begin = local.callback_template.States.Begin
+  # The watch's limit reaches Begin as a JSON number, set here as the loop's settings are.
+  callback_definition = jsonencode(merge(local.callback_template, {
+    States = merge(local.callback_template.States, {
+      Begin = merge(local.callback_begin, {
+        Parameters = merge(local.callback_begin.Parameters, {
+          watch = merge(local.callback_begin.Parameters.watch, { limit = var.completion_events.callback_watch_seconds })
+        })
+      })
+    })
+  }))
+}
+
 resource "aws_sfn_state_machine" "callback" {
   count = local.events_mode ? 1 : 0
 
-  name     = local.state_machine_names.callback
-  type     = "EXPRESS"
-  role_arn = local.create_role ? aws_iam_role.callback[0].arn : var.callback_role_arn
-  definition = templatefile("${path.module}/callback.asl.json", {
-    partition              = local.partition
-    glue_workflow_name     = local.glue_workflow_name
-    token_table_name       = local.token_table_name
-    callback_watch_seconds = var.completion_events.callback_watch_seconds
-  })
+  name       = local.state_machine_names.callback
+  type       = "EXPRESS"
+  role_arn   = local.create_role ? aws_iam_role.callback[0].arn : var.callback_role_arn
+  definition = local.callback_definition
 
   dynamic "logging_configuration" {
     for_each = local.logging_enabled ? [1] : []

@@ -62,7 +62,7 @@ variable "poll_interval_seconds" {
 }
 
 variable "max_polls_per_execution" {
-  description = "Polls of one run an execution makes before it hands the run to a fresh execution, which keeps every execution's history under 20,000 events. 0 derives it from that budget (1,797 polls with one run per execution)."
+  description = "Polls of one run an execution makes before it hands the run to a fresh execution, which keeps every execution's history under 20,000 events. 0 derives it from that budget (2,197 polls with one run per execution)."
   type        = number
   default     = 0
   nullable    = false
@@ -153,9 +153,9 @@ variable "completion_events" {
     crawler_names = optional(list(string), [])
     # A run whose end sends no event (its last job ends in ERROR, its last crawl is cancelled, it
     # is stopped between nodes) or whose event is lost is noticed only by the safety poll, up to
-    # this late. 300 s bounds that to five minutes for 4 state transitions, 15 history events and
-    # one GetWorkflowRun per safety poll: 48 transitions an hour, a fifth of polling every 60 s,
-    # and 1,318 safety polls (4.6 days) per execution before the handoff. Runs whose last node
+    # this late. 300 s bounds that to five minutes for 3 state transitions, 13 history events and
+    # one GetWorkflowRun per safety poll: 36 transitions an hour, a fifth of polling every 60 s,
+    # and 1,521 safety polls (5.3 days) per execution before the handoff. Runs whose last node
     # does send its event are noticed within seconds whatever this is (make bench).
     safety_poll_seconds = optional(number, 300)
     # AWS does not say whether a run reads ended before its last node's event is sent, so the

@@ -13,8 +13,6 @@ from typing import Any
 START_WORKFLOW_RUN = "aws-sdk:glue:startWorkflowRun"
 GET_PARAMETER = "aws-sdk:ssm:getParameter"
 WAIT_FOR_RUN = "WaitForRun"
-# The module renders number settings as intrinsics: "poll_interval_seconds.$": "States.MathAdd(60, 0)".
-_RENDERED_NUMBER = re.compile(r"States\.MathAdd\((\d+), 0\)")
 # A JSONata field that reads the state's input: "{% $states.input.config.safety_poll_seconds %}".
 _JSONATA_INPUT = re.compile(r"\{%\s*\$states\.input\.([A-Za-z0-9_.]+)\s*%\}")
 
@@ -107,17 +105,11 @@ def _literal_at(states: list[dict[str, Any]], keys: list[str]) -> str | None:
 
 
 def _number_at(states: list[dict[str, Any]], keys: list[str]) -> int | None:
-    """The number a state's Parameters write at that path, literally or as the module renders it."""
-    *parents, last = keys
+    """The number a state's Parameters write at that path (the module renders its settings there)."""
     for state in states:
         value: Any = state.get("Parameters", {})
-        for key in parents:
+        for key in keys:
             value = value.get(key) if isinstance(value, dict) else None
-        if not isinstance(value, dict):
-            continue
-        if isinstance(value.get(last), int):
-            return int(value[last])
-        rendered = _RENDERED_NUMBER.fullmatch(str(value.get(f"{last}.$", "")))
-        if rendered:
-            return int(rendered.group(1))
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
     return None

@@ -118,14 +118,13 @@ def test_loop_edges_are_as_designed(definition: dict[str, Any]) -> None:
     assert edges["WaitForRun"] == {"GetWorkflowRun"}
     assert edges["GetWorkflowRun"] == {"JudgeRun", "RunNotFound"}
     assert edges["JudgeRun"] == {
-        "CountPoll",
+        "WaitForRun",
         "PrepareHandOff",
         "PrepareNextRun",
         "NextRunInPlace",
         "MaxRunsReached",
         *BAD_RUN_STATES,
     }
-    assert edges["CountPoll"] == {"WaitForRun"}
     assert edges["NextRunInPlace"] == {"ResumeOrStart"}
     assert {state: edges[state] for state in BAD_RUN_STATES} == {
         state: {"FindFailedNodes"} if state.startswith("Actions") else {"DescribeRunVerdict"}
@@ -185,16 +184,17 @@ def test_rendered_definition_carries_workflow_name_and_settings(definition: dict
 
     assert states["StartWorkflowRun"]["Parameters"]["Name"] == WORKFLOW
     assert states["GetWorkflowRun"]["Parameters"]["Name"] == WORKFLOW
-    assert config["poll_interval_seconds.$"] == "States.MathAdd(60, 0)"
-    assert config["max_polls_per_execution.$"] == "States.MathAdd(1797, 0)"
-    assert config["runs_per_execution.$"] == "States.MathAdd(1, 0)"
-    assert config["max_runs.$"] == "States.MathAdd(0, 0)"
-    assert config["adopt_run_in_flight.$"] == "States.MathAdd(1, 0)"
-    assert config["tolerated"] == {
-        "failed.$": "States.MathAdd(0, 0)",
-        "timed_out.$": "States.MathAdd(0, 0)",
-        "stopped.$": "States.MathAdd(0, 0)",
-        "errored.$": "States.MathAdd(0, 0)",
+    assert config == {
+        "poll_interval_seconds": 60,
+        "safety_poll_seconds": 300,
+        "max_polls_per_execution": 2197,
+        "cooldown_seconds": 0,
+        "max_runs": 0,
+        "runs_per_execution": 1,
+        "tolerated": {"failed": 0, "timed_out": 0, "stopped": 0, "errored": 0},
+        "adopt_run_in_flight": True,
+        "pause_parameter": "/glue-workflow-loop/nightly-sales-loop/paused",
+        "sns_topic_arn": "",
     }
 
 

@@ -140,7 +140,7 @@ def test_missing_workflow_stops_the_loop_saying_so(sfn: Any, loop_machine: str, 
 def test_concurrency_limit_without_adoption_stops_the_loop_with_the_glue_error(
     sfn: Any, make_loop: Callable[..., str], glue: GlueRunSimulator
 ) -> None:
-    loop = make_loop(adopt_run_in_flight=0)
+    loop = make_loop(adopt_run_in_flight=False)
     glue.fail_next("StartWorkflowRun", "ConcurrentRunsExceededException")
     start(sfn, loop)
 

@@ -28,15 +28,22 @@ def module_locals() -> dict[str, Any]:
     return locals_of(REPO_ROOT / "main.tf")
 
 
-def test_events_per_poll_are_what_the_history_budget_assumes(
+def test_a_poll_costs_the_events_the_history_budget_assumes_and_three_state_transitions(
     sfn: Any, loop_machine: str, glue: GlueRunSimulator
 ) -> None:
     glue.script(WORKFLOW, RunOutcome(failed=1, running_polls=1), RunOutcome(failed=1, running_polls=4))
 
     short, long = histories_of_two_chains(sfn, loop_machine)
 
-    assert (len(long) - len(short)) / 3 == module_locals()["history_events_per_poll"]["poll"] == 11
+    assert (len(long) - len(short)) / 3 == module_locals()["history_events_per_poll"]["poll"] == 9
+    # Standard workflows bill per state transition (AWS Step Functions pricing), one per state entered:
+    # WaitForRun, GetWorkflowRun, JudgeRun.
+    assert (entered(long) - entered(short)) / 3 == 3
     assert len(long) < module_locals()["history_event_reserve"]
+
+
+def entered(history: list[dict[str, Any]]) -> int:
+    return sum(1 for event in history if event["type"].endswith("StateEntered"))
 
 
 def test_events_per_extra_run_in_one_execution_fit_what_the_budget_reserves(

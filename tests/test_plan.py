@@ -194,25 +194,20 @@ def test_loop_settings_are_rendered_into_the_definition(plan: Plan) -> None:
     machine = planned_resources(policy)["aws_sfn_state_machine.this[0]"]
     config = json.loads(machine["definition"])["States"]["ApplyDefaults"]["Parameters"]["config"]
 
-    assert config["max_polls_per_execution.$"] == "States.MathAdd(10, 0)"
-    assert config["max_runs.$"] == "States.MathAdd(5, 0)"
-    assert config["cooldown_seconds.$"] == "States.MathAdd(30, 0)"
-    assert config["adopt_run_in_flight.$"] == "States.MathAdd(0, 0)"
-    assert config["tolerated"] == {
-        "failed.$": "States.MathAdd(2147483647, 0)",
-        "timed_out.$": "States.MathAdd(2, 0)",
-        "stopped.$": "States.MathAdd(2, 0)",
-        "errored.$": "States.MathAdd(2, 0)",
-    }
+    assert config["max_polls_per_execution"] == 10
+    assert config["max_runs"] == 5
+    assert config["cooldown_seconds"] == 30
+    assert config["adopt_run_in_flight"] is False
+    assert config["tolerated"] == {"failed": 2147483647, "timed_out": 2, "stopped": 2, "errored": 2}
     assert policy["planned_values"]["outputs"]["max_polls_per_execution"]["value"] == 10
 
 
 def test_history_budget_is_derived_by_default(plan: Plan) -> None:
-    assert plan("default")["planned_values"]["outputs"]["max_polls_per_execution"]["value"] == (20000 - 200 - 27) // 11
+    assert plan("default")["planned_values"]["outputs"]["max_polls_per_execution"]["value"] == (20000 - 200 - 27) // 9
 
 
 def test_history_budget_of_events_mode_counts_the_dearer_safety_poll(plan: Plan) -> None:
-    assert plan("events")["planned_values"]["outputs"]["max_polls_per_execution"]["value"] == (20000 - 200 - 27) // 15
+    assert plan("events")["planned_values"]["outputs"]["max_polls_per_execution"]["value"] == (20000 - 200 - 27) // 13
 
 
 def test_pause_flag_starts_false_and_only_the_loop_may_read_it(plan: Plan) -> None:

@@ -85,7 +85,7 @@ def _reachable_from(edges: dict[str, set[str]], start: str) -> set[str]:
     return seen
 
 
-def with_config(definition: dict[str, Any], **values: int | str) -> dict[str, Any]:
+def with_config(definition: dict[str, Any], **values: bool | int | str) -> dict[str, Any]:
     """A copy of the definition with settings that Terraform renders into ApplyDefaults replaced,
     e.g. ``with_config(d, max_runs=2, tolerated_failed=1, sns_topic_arn="arn:...")``."""
     changed = copy.deepcopy(definition)
@@ -93,10 +93,7 @@ def with_config(definition: dict[str, Any], **values: int | str) -> dict[str, An
     for key, value in values.items():
         target = config["tolerated"] if key.startswith("tolerated_") else config
         field = key.removeprefix("tolerated_")
-        if isinstance(value, str) and field in target:
-            target[field] = value
-        elif isinstance(value, int) and f"{field}.$" in target:
-            target[f"{field}.$"] = f"States.MathAdd({value}, 0)"
-        else:
+        if type(target.get(field)) is not type(value):
             raise KeyError(f"{key}={value!r} is not a setting of the definition")
+        target[field] = value
     return changed

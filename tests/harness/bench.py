@@ -221,7 +221,8 @@ def main() -> int:
 
         short = bench.events(bench.chain(1)[0])
         longer = bench.events(bench.chain(101)[0])
-        base, per_poll = len(short) - 11, (len(longer) - len(short)) / 100
+        per_poll = (len(longer) - len(short)) / 100
+        base = len(short) - per_poll
         full_events = len(bench.events(bench.chain(budget + 1)[0]))
         print(f"History budget: {budget} polls per execution (module default)")
         print(f"History events per poll: {per_poll:g}; of a run polled once: {len(short)}")

@@ -130,7 +130,7 @@ class EventsLoop:
 def with_callback_watch(callback: dict[str, Any], seconds: int) -> dict[str, Any]:
     """The callback definition watching a running run for ``seconds`` (completion_events.callback_watch_seconds)."""
     changed: dict[str, Any] = json.loads(json.dumps(callback))
-    changed["States"]["Begin"]["Parameters"]["watch"]["limit.$"] = f"States.MathAdd({seconds}, 0)"
+    changed["States"]["Begin"]["Parameters"]["watch"]["limit"] = seconds
     return changed
 
 
