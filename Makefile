@@ -20,8 +20,8 @@ export PARLIAMENT_BIN := $(CURDIR)/$(PARLIAMENT_VENV)/bin/parliament
 export ASL_VALIDATOR_BIN := $(CURDIR)/$(NODE_TOOLS)/node_modules/.bin/asl-validator
 
 DEMO_ARGS ?=
-# Python that ruff and mypy check: the tests, the job script and the operator CLI.
-PYTHON_SOURCES := tests modules glue_loop
+# Python that ruff and mypy check: the harness, the tests, the job script and the operator CLI.
+PYTHON_SOURCES := harness tests modules glue_loop
 
 .PHONY: help demo bench docs graphviz lint test soak tools terraform-check fmt clean FORCE
 
@@ -29,13 +29,13 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 demo: tools ## Watch the loop drive the sample workflow in an embedded emulator (DEMO_ARGS=--help for options)
-	PYTHONPATH=tests $(VENV)/bin/python -m harness.demo $(DEMO_ARGS)
+	PYTHONPATH=. $(VENV)/bin/python -m harness.demo $(DEMO_ARGS)
 
 bench: tools ## Measure history events and state transitions per poll, run and run length in the emulator
-	PYTHONPATH=tests $(VENV)/bin/python -m harness.bench
+	PYTHONPATH=. $(VENV)/bin/python -m harness.bench
 
 docs: tools graphviz ## Regenerate the READMEs' input/output tables and the diagrams (docs/) from the sources
-	PYTHONPATH=tests $(VENV)/bin/python -m harness.docs
+	PYTHONPATH=. $(VENV)/bin/python -m harness.docs
 
 # dot renders docs/*.svg; the docs test compares them only when it is there.
 graphviz:

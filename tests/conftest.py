@@ -12,6 +12,7 @@ from harness.emulator import ACCOUNT_ID, REGION, AwsEmulator
 from harness.eventbridge import EventsLoop, create_events_loop
 from harness.glue_simulator import GlueRunSimulator
 from harness.plans import rendered_definition
+from harness.service_faults import ServiceFaults
 from harness.terraform import TerraformWorkspace
 
 WORKFLOW = "nightly-sales"
@@ -134,14 +135,20 @@ def sfn(emulator: AwsEmulator) -> Any:
 
 
 @pytest.fixture
-def glue(emulator: AwsEmulator, monkeypatch: pytest.MonkeyPatch) -> GlueRunSimulator:
+def glue(emulator: AwsEmulator) -> Iterator[GlueRunSimulator]:
     """A Glue run simulator laid over the emulator for one test, with the workflow WORKFLOW."""
     client = emulator.client("glue")
     if WORKFLOW not in client.list_workflows()["Workflows"]:
         client.create_workflow(Name=WORKFLOW, MaxConcurrentRuns=1)
-    simulator = GlueRunSimulator()
-    simulator.install(monkeypatch)
-    return simulator
+    with GlueRunSimulator().installed() as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def faults() -> Iterator[ServiceFaults]:
+    """IAM denials and throttling injected into the emulator's task integrations for one test."""
+    with ServiceFaults().installed() as injected:
+        yield injected
 
 
 def pause_parameter_of(state_machine_arn: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -101,11 +101,10 @@ def test_run_longer_than_the_budget_is_handed_over_to_fresh_executions_polling_t
 
 
 @pytest.fixture
-def start_execution_times_out_once(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def start_execution_times_out_once() -> Iterator[list[str]]:
     """The first named execution (a successor) is started, then its caller hears a timeout."""
-    timed_out: list[str] = []
-    timed_out = start_execution_times_out(monkeypatch, when=lambda name: not timed_out)
-    return timed_out
+    with start_execution_times_out(when=lambda name: not timed_out) as timed_out:
+        yield timed_out
 
 
 def test_retried_start_of_the_successor_never_forks_the_loop(

@@ -23,13 +23,6 @@ LOOP_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/loop"
 FAILS = RunOutcome(failed=1)
 
 
-@pytest.fixture
-def faults(monkeypatch: pytest.MonkeyPatch) -> ServiceFaults:
-    injected = ServiceFaults()
-    injected.install(monkeypatch)
-    return injected
-
-
 def start(sfn: Any, arn: str) -> None:
     sfn.start_execution(stateMachineArn=arn, input="{}")
 

@@ -19,13 +19,6 @@ OTHER_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/platform/other"
 PARAMETER = "/test/service-faults/flag"
 
 
-@pytest.fixture
-def faults(monkeypatch: pytest.MonkeyPatch) -> ServiceFaults:
-    injected = ServiceFaults()
-    injected.install(monkeypatch)
-    return injected
-
-
 @pytest.fixture(scope="module", autouse=True)
 def parameter(emulator: AwsEmulator) -> None:
     emulator.client("ssm").put_parameter(Name=PARAMETER, Value="false", Type="String", Overwrite=True)

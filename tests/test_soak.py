@@ -23,7 +23,7 @@ SEED = 20261123
 
 @pytest.mark.long
 def test_runs_with_random_faults_never_overlap_never_fork_and_stop_when_the_policy_says(
-    sfn: Any, make_loop: Callable[..., str], glue: GlueRunSimulator, monkeypatch: pytest.MonkeyPatch
+    sfn: Any, make_loop: Callable[..., str], glue: GlueRunSimulator
 ) -> None:
     rng = random.Random(SEED)
     # Runs within the policy (one failed action tolerated, some long enough to be handed over),
@@ -35,11 +35,11 @@ def test_runs_with_random_faults_never_overlap_never_fork_and_stop_when_the_poli
     glue.fail_randomly(rng, 0.03, "ThrottlingException", "InternalServiceException", "OperationTimeoutException")
     # Some successors start, then their caller hears a timeout and retries: the first one always, so
     # that a short soak retries one too.
-    duplicated = start_execution_times_out(monkeypatch, when=lambda name: not duplicated or rng.random() < 0.03)
-    loop = make_loop(poll_interval_seconds=0, runs_per_execution=5, max_polls_per_execution=4, tolerated_failed=1)
-    sfn.start_execution(stateMachineArn=loop, input=json.dumps({"run_properties": {"soak": "yes"}}))
+    with start_execution_times_out(when=lambda name: not duplicated or rng.random() < 0.03) as duplicated:
+        loop = make_loop(poll_interval_seconds=0, runs_per_execution=5, max_polls_per_execution=4, tolerated_failed=1)
+        sfn.start_execution(stateMachineArn=loop, input=json.dumps({"run_properties": {"soak": "yes"}}))
 
-    chain = wait_until_stopped(sfn, loop, timeout=1800)
+        chain = wait_until_stopped(sfn, loop, timeout=1800)
 
     runs = glue.runs_of(WORKFLOW)
     assert len(runs) == RUNS

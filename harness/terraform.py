@@ -15,7 +15,7 @@ from typing import Any
 
 from python_terraform import IsFlagged, IsNotFlagged, Terraform
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 # The root module and its submodules.
 MODULE_DIRECTORIES = [REPO_ROOT, *sorted(path for path in (REPO_ROOT / "modules").glob("*") if path.is_dir())]
 # Terraform's own tests (.tftest.hcl) and the provider mocks they share.
@@ -28,7 +28,7 @@ if _CLI_CONFIG.exists():
 
 # Only what a module consumer would download: no tests, venvs, state or working directories.
 _IGNORED = shutil.ignore_patterns(
-    ".git", ".venv*", ".build", "tests", ".terraform", "*.tfstate*", "__pycache__", ".*cache"
+    ".git", ".venv*", ".build", "tests", "harness", ".terraform", "*.tfstate*", "__pycache__", ".*cache"
 )
 
 # Every service the module or its examples may touch, pointed at the emulator.

@@ -1,6 +1,6 @@
 """Generated documentation, in the spirit of terraform-docs (whose binary is not installed here).
 
-``make docs`` (``PYTHONPATH=tests python -m harness.docs``) rewrites, from the sources:
+``make docs`` (``PYTHONPATH=. python -m harness.docs``) rewrites, from the sources:
 
 - between ``<!-- BEGIN_TF_DOCS -->`` and ``<!-- END_TF_DOCS -->`` in the README of the root
   module, of each module under modules/ and of each example: its requirements, providers,

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
+from unittest.mock import patch
 
-import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 from botocore.model import OperationModel
@@ -89,9 +90,14 @@ class ServiceFaults:
             # "Rate exceeded": the message SSM and Glue give throttling.
             self._faults.append(_Fault(action, role_arn, code, 400, "Rate exceeded", times))
 
-    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        for module in _INTEGRATIONS:
-            monkeypatch.setattr(module, "boto_client_for", self._faulty_client_factory(module.boto_client_for))
+    @contextmanager
+    def installed(self) -> Iterator[ServiceFaults]:
+        """Injects the faults into the emulator's task integrations while the context lasts."""
+        with ExitStack() as patches:
+            for module in _INTEGRATIONS:
+                factory = self._faulty_client_factory(module.boto_client_for)
+                patches.enter_context(patch.object(module, "boto_client_for", factory))
+            yield self
 
     def _faulty_client_factory(self, create_client: Callable[..., Any]) -> Callable[..., Any]:
         def boto_client_for(region: str, service: str, state_credentials: StateCredentials | None = None) -> Any:

@@ -23,12 +23,13 @@ import threading
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
-import pytest
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
@@ -381,7 +382,9 @@ class GlueRunSimulator:
 
     # --- moto patches ---
 
-    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    @contextmanager
+    def installed(self) -> Iterator[GlueRunSimulator]:
+        """Lays the simulator over moto's Glue while the context lasts."""
         original_start = GlueBackend.start_workflow_run
         original_stop = GlueBackend.stop_workflow_run
         original_get_workflow = GlueResponse.get_workflow
@@ -434,10 +437,13 @@ class GlueRunSimulator:
                 answer.update(simulator._poll(response.glue_backend, run, include_graph))
             return ActionResult({"Run": answer})
 
-        monkeypatch.setattr(GlueBackend, "start_workflow_run", start_workflow_run)
-        monkeypatch.setattr(GlueBackend, "stop_workflow_run", stop_workflow_run)
-        monkeypatch.setattr(GlueResponse, "get_workflow_run", get_workflow_run)
-        monkeypatch.setattr(GlueResponse, "get_workflow", get_workflow)
+        with (
+            patch.object(GlueBackend, "start_workflow_run", start_workflow_run),
+            patch.object(GlueBackend, "stop_workflow_run", stop_workflow_run),
+            patch.object(GlueResponse, "get_workflow_run", get_workflow_run),
+            patch.object(GlueResponse, "get_workflow", get_workflow),
+        ):
+            yield self
 
     def _poll(self, backend: GlueBackend, run: SimulatedRun, include_graph: bool) -> dict[str, Any]:
         with self._lock:

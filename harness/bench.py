@@ -20,8 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from harness.asl import with_config
 from harness.emulator import ACCOUNT_ID, REGION, AwsEmulator
 from harness.eventbridge import EventsLoop, create_events_loop, wait_for_token
@@ -210,9 +208,7 @@ def compare_modes(bench: Bench, events_plan: dict[str, Any], poll_base: float, p
 def main() -> int:
     started = time.monotonic()
     emulator = AwsEmulator(quiet=True)
-    with pytest.MonkeyPatch.context() as patch, tempfile.TemporaryDirectory() as workdir:
-        glue = GlueRunSimulator()
-        glue.install(patch)
+    with GlueRunSimulator().installed() as glue, tempfile.TemporaryDirectory() as workdir:
         workspace = TerraformWorkspace(Path(workdir), ".", emulator.endpoint_url, REGION)
         workspace.init()
         plan = workspace.plan({"name": "bench", "glue_workflow_name": WORKFLOW})

@@ -17,8 +17,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from glue_loop import cli as glue_loop_cli
 from harness.emulator import REGION, AwsEmulator
 from harness.glue_simulator import GlueRunSimulator, PollObserver, RunOutcome, SimulatedRun
@@ -129,10 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     print("Starting the embedded AWS emulator (moto) on a free loopback port", flush=True)
     emulator = AwsEmulator(quiet=True)
     variables = {"name": NAME, "poll_interval_seconds": args.poll_seconds}
-    with pytest.MonkeyPatch.context() as patch, tempfile.TemporaryDirectory() as workdir:
-        glue = GlueRunSimulator()
+    with GlueRunSimulator().installed() as glue, tempfile.TemporaryDirectory() as workdir:
         glue.on_poll = poll_printer(glue)
-        glue.install(patch)
         workspace = TerraformWorkspace(Path(workdir), "examples/complete", emulator.endpoint_url, REGION)
         try:
             print("terraform init + apply examples/complete (sample workflow + loop)", flush=True)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
+from unittest.mock import patch
 
-import pytest
 from moto.core.exceptions import JsonRESTError
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 
-def start_execution_times_out(monkeypatch: pytest.MonkeyPatch, when: Callable[[str], bool]) -> list[str]:
+@contextmanager
+def start_execution_times_out(when: Callable[[str], bool]) -> Iterator[list[str]]:
     """Make StartExecution start the execution and then fail as a timeout would, for every
-    execution name ``when`` accepts; returns the names it did this to, as they happen."""
+    execution name ``when`` accepts, while the context lasts; yields the names it did this to, as
+    they happen."""
     # moto_shims' start_execution by now, which (unlike moto's) takes a missing name.
     original: Callable[..., Any] = StepFunctionsParserBackend.start_execution
     timed_out: list[str] = []
@@ -26,5 +29,5 @@ def start_execution_times_out(monkeypatch: pytest.MonkeyPatch, when: Callable[[s
             raise error
         return execution
 
-    monkeypatch.setattr(StepFunctionsParserBackend, "start_execution", start_execution)
-    return timed_out
+    with patch.object(StepFunctionsParserBackend, "start_execution", start_execution):
+        yield timed_out
