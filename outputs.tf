@@ -5,12 +5,12 @@ output "state_machine_arn" {
 
 output "state_machine_name" {
   description = "Name of the state machine."
-  value       = try(aws_sfn_state_machine.this[0].name, null)
+  value       = one(aws_sfn_state_machine.this[*].name)
 }
 
 output "state_machine_definition" {
   description = "The rendered Amazon States Language definition."
-  value       = try(aws_sfn_state_machine.this[0].definition, null)
+  value       = one(aws_sfn_state_machine.this[*].definition)
 }
 
 output "max_polls_per_execution" {
@@ -20,12 +20,12 @@ output "max_polls_per_execution" {
 
 output "role_arn" {
   description = "ARN of the IAM role the state machine runs as (created or passed in)."
-  value       = try(aws_sfn_state_machine.this[0].role_arn, null)
+  value       = one(aws_sfn_state_machine.this[*].role_arn)
 }
 
 output "role_name" {
   description = "Name of the IAM role the module created, null when it created none."
-  value       = try(aws_iam_role.this[0].name, null)
+  value       = one(aws_iam_role.this[*].name)
 }
 
 output "cloudwatch_log_group_arn" {
@@ -35,7 +35,10 @@ output "cloudwatch_log_group_arn" {
 
 output "cloudwatch_log_group_name" {
   description = "Name of the log group that receives execution logs, null when logging is OFF."
-  value       = try(aws_cloudwatch_log_group.this[0].name, split(":", local.log_group_arn)[6], null)
+  value = (local.log_group_arn == null ? null
+    : local.create_log_group ? one(aws_cloudwatch_log_group.this[*].name)
+    : split(":", local.log_group_arn)[6]
+  )
 }
 
 output "glue_workflow_arn" {

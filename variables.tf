@@ -1,3 +1,7 @@
+################################################################################
+# General (main.tf)
+################################################################################
+
 variable "create" {
   description = "Whether to create any resource at all. false turns the module into a no-op (for conditional use in a parent module)."
   type        = bool
@@ -17,37 +21,26 @@ variable "name" {
 }
 
 variable "glue_workflow_name" {
-  description = "Name of the existing AWS Glue workflow the loop keeps running. Leave empty with create_sample_workflow = true."
+  description = "Name of the existing AWS Glue workflow the loop keeps running. Leave it null with create_sample_workflow = true."
   type        = string
-  default     = ""
-  nullable    = false
+  default     = null
 
   validation {
-    condition     = var.glue_workflow_name == "" || can(regex("^[A-Za-z0-9_.-]{1,255}$", var.glue_workflow_name))
+    condition     = var.glue_workflow_name == null || can(regex("^[A-Za-z0-9_.-]{1,255}$", var.glue_workflow_name))
     error_message = "glue_workflow_name must be 1-255 characters of letters, digits, '.', '-' and '_' (an AWS Glue workflow name)."
   }
 }
 
-variable "create_sample_workflow" {
-  description = "Whether to create the sample retail Glue workflow (modules/sample-glue-workflow) and keep it running instead of glue_workflow_name."
-  type        = bool
-  default     = false
+variable "tags" {
+  description = "Tags for every resource the module creates."
+  type        = map(string)
+  default     = {}
   nullable    = false
 }
 
-variable "sample_workflow" {
-  description = "Settings of the sample workflow: name (defaults to name), an existing bucket_name with create_bucket = false, bucket_force_destroy, upload_sample_data and job_timeout_minutes."
-  type = object({
-    name                 = optional(string, "")
-    create_bucket        = optional(bool, true)
-    bucket_name          = optional(string, "")
-    bucket_force_destroy = optional(bool, false)
-    upload_sample_data   = optional(bool, true)
-    job_timeout_minutes  = optional(number, 10)
-  })
-  default  = {}
-  nullable = false
-}
+################################################################################
+# Loop state machine (loop.tf)
+################################################################################
 
 variable "poll_interval_seconds" {
   description = "Seconds between two GetWorkflowRun calls while a run is in flight. Each poll costs state transitions; a shorter interval notices a finished run sooner."
@@ -146,6 +139,42 @@ variable "completion_mode" {
   }
 }
 
+variable "state_machine_tags" {
+  description = "Tags for the state machine only, merged over tags."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+################################################################################
+# Sample workflow (sample_workflow.tf)
+################################################################################
+
+variable "create_sample_workflow" {
+  description = "Whether to create the sample retail Glue workflow (modules/sample-glue-workflow) and keep it running instead of glue_workflow_name."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "sample_workflow" {
+  description = "Settings of the sample workflow: name (defaults to name), an existing bucket_name with create_bucket = false, bucket_force_destroy, upload_sample_data and job_timeout_minutes."
+  type = object({
+    name                 = optional(string)
+    create_bucket        = optional(bool, true)
+    bucket_name          = optional(string)
+    bucket_force_destroy = optional(bool, false)
+    upload_sample_data   = optional(bool, true)
+    job_timeout_minutes  = optional(number, 10)
+  })
+  default  = {}
+  nullable = false
+}
+
+################################################################################
+# Events mode (events.tf)
+################################################################################
+
 variable "completion_events" {
   description = "Events mode: the workflow's job and crawler names whose terminal states wake the loop (taken from the sample workflow when it is created), or prefixes that those names share (EventBridge prefix matching, for workflows whose names would not fit in one event pattern's 2,048 characters), the seconds a wait lasts before the loop polls the run itself, and the seconds the callback keeps reading a run that still reads running after a job or crawler event (every 5 s; 0: not at all)."
   type = object({
@@ -199,24 +228,22 @@ variable "completion_events" {
 variable "token_table_name" {
   description = "Events mode: name of the DynamoDB table that holds the waiting execution's task token. Defaults to <name>-task-tokens."
   type        = string
-  default     = ""
-  nullable    = false
+  default     = null
 
   validation {
-    condition     = var.token_table_name == "" || can(regex("^[A-Za-z0-9_.-]{3,255}$", var.token_table_name))
-    error_message = "token_table_name must be empty or 3-255 characters of letters, digits and _.- (a DynamoDB table name)."
+    condition     = var.token_table_name == null || can(regex("^[A-Za-z0-9_.-]{3,255}$", var.token_table_name))
+    error_message = "token_table_name must be 3-255 characters of letters, digits and _.- (a DynamoDB table name)."
   }
 }
 
 variable "token_table_kms_key_arn" {
-  description = "Events mode: ARN of a customer managed KMS key for the token table. Empty uses the AWS managed key for DynamoDB."
+  description = "Events mode: ARN of a customer managed KMS key for the token table. Null uses the AWS managed key for DynamoDB."
   type        = string
-  default     = ""
-  nullable    = false
+  default     = null
 
   validation {
-    condition     = var.token_table_kms_key_arn == "" || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.token_table_kms_key_arn))
-    error_message = "token_table_kms_key_arn must be empty or a KMS key ARN."
+    condition     = var.token_table_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.token_table_kms_key_arn))
+    error_message = "token_table_kms_key_arn must be a KMS key ARN."
   }
 }
 
@@ -237,24 +264,22 @@ variable "callback_state_machine_tags" {
 variable "callback_role_arn" {
   description = "Events mode, with create_role false: ARN of an existing role for the callback state machine. It needs dynamodb:GetItem and dynamodb:DeleteItem on the token table, glue:GetWorkflowRun on the workflow, states:SendTaskSuccess on all resources (it supports no resource-level permissions), and log delivery and X-Ray permissions if those are enabled."
   type        = string
-  default     = ""
-  nullable    = false
+  default     = null
 
   validation {
-    condition     = var.callback_role_arn == "" || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.callback_role_arn))
-    error_message = "callback_role_arn must be empty or an IAM role ARN (arn:<partition>:iam::<account-id>:role/<name>)."
+    condition     = var.callback_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.callback_role_arn))
+    error_message = "callback_role_arn must be an IAM role ARN (arn:<partition>:iam::<account-id>:role/<name>)."
   }
 }
 
 variable "event_rule_role_arn" {
   description = "Events mode, with create_role false: ARN of an existing role EventBridge assumes to start the callback state machine (states:StartExecution on it)."
   type        = string
-  default     = ""
-  nullable    = false
+  default     = null
 
   validation {
-    condition     = var.event_rule_role_arn == "" || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.event_rule_role_arn))
-    error_message = "event_rule_role_arn must be empty or an IAM role ARN (arn:<partition>:iam::<account-id>:role/<name>)."
+    condition     = var.event_rule_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.event_rule_role_arn))
+    error_message = "event_rule_role_arn must be an IAM role ARN (arn:<partition>:iam::<account-id>:role/<name>)."
   }
 }
 
@@ -264,6 +289,10 @@ variable "event_rule_tags" {
   default     = {}
   nullable    = false
 }
+
+################################################################################
+# Pause flag (pause.tf)
+################################################################################
 
 variable "create_pause_parameter" {
   description = "Whether to create the SSM parameter the loop reads before each run: set it to \"true\" and the loop ends (Succeeded, reason \"paused\") once the run in flight has finished."
@@ -275,25 +304,17 @@ variable "create_pause_parameter" {
 variable "pause_parameter_name" {
   description = "Name of the pause parameter. Defaults to /glue-workflow-loop/<name>/paused."
   type        = string
-  default     = ""
-  nullable    = false
+  default     = null
 
   validation {
     # The length is checked apart: RE2 refuses repetition counts over 1000, and can() would turn that into "invalid".
-    condition     = var.pause_parameter_name == "" || (can(regex("^/[A-Za-z0-9_./-]+$", var.pause_parameter_name)) && length(var.pause_parameter_name) <= 1011)
-    error_message = "pause_parameter_name must be empty or a fully qualified SSM parameter name starting with '/'."
+    condition     = var.pause_parameter_name == null ? true : can(regex("^/[A-Za-z0-9_./-]+$", var.pause_parameter_name)) && length(var.pause_parameter_name) <= 1011
+    error_message = "pause_parameter_name must be a fully qualified SSM parameter name starting with '/'."
   }
 }
 
-variable "state_machine_tags" {
-  description = "Tags for the state machine only, merged over tags."
-  type        = map(string)
-  default     = {}
-  nullable    = false
-}
-
 ################################################################################
-# IAM role
+# IAM role (iam.tf)
 ################################################################################
 
 variable "create_role" {
@@ -306,24 +327,22 @@ variable "create_role" {
 variable "role_arn" {
   description = "ARN of an existing IAM role for the state machine, used when create_role is false. It needs glue:StartWorkflowRun, glue:GetWorkflowRun and glue:GetWorkflow on the workflow, states:StartExecution on the state machine, and log delivery and X-Ray permissions if those are enabled."
   type        = string
-  default     = ""
-  nullable    = false
+  default     = null
 
   validation {
-    condition     = var.role_arn == "" || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.role_arn))
-    error_message = "role_arn must be empty or an IAM role ARN (arn:<partition>:iam::<account-id>:role/<name>)."
+    condition     = var.role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.role_arn))
+    error_message = "role_arn must be an IAM role ARN (arn:<partition>:iam::<account-id>:role/<name>)."
   }
 }
 
 variable "role_name" {
   description = "Name of the created IAM role. Defaults to name."
   type        = string
-  default     = ""
-  nullable    = false
+  default     = null
 
   validation {
-    condition     = var.role_name == "" || can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.role_name))
-    error_message = "role_name must be empty or 1-64 characters of letters, digits and +=,.@_- (an IAM role name)."
+    condition     = var.role_name == null || can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.role_name))
+    error_message = "role_name must be 1-64 characters of letters, digits and +=,.@_- (an IAM role name)."
   }
 }
 
@@ -342,8 +361,12 @@ variable "role_path" {
 variable "role_permissions_boundary" {
   description = "ARN of a managed policy to set as the created role's permissions boundary."
   type        = string
-  default     = ""
-  nullable    = false
+  default     = null
+
+  validation {
+    condition     = var.role_permissions_boundary == null || can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$", var.role_permissions_boundary))
+    error_message = "role_permissions_boundary must be an IAM managed policy ARN (arn:<partition>:iam::<account-id or aws>:policy/<name>)."
+  }
 }
 
 variable "role_tags" {
@@ -354,7 +377,7 @@ variable "role_tags" {
 }
 
 ################################################################################
-# Logging and tracing
+# Logging and tracing (logging.tf)
 ################################################################################
 
 variable "logging" {
@@ -382,24 +405,22 @@ variable "use_existing_cloudwatch_log_group" {
 variable "cloudwatch_log_group_arn" {
   description = "ARN of the existing log group to log to, used when use_existing_cloudwatch_log_group is true."
   type        = string
-  default     = ""
-  nullable    = false
+  default     = null
 
   validation {
-    condition     = var.cloudwatch_log_group_arn == "" || can(regex("^arn:aws[a-z-]*:logs:[a-z0-9-]+:[0-9]{12}:log-group:[^:*]+$", var.cloudwatch_log_group_arn))
-    error_message = "cloudwatch_log_group_arn must be empty or a log group ARN without a trailing ':*' (arn:<partition>:logs:<region>:<account-id>:log-group:<name>)."
+    condition     = var.cloudwatch_log_group_arn == null || can(regex("^arn:aws[a-z-]*:logs:[a-z0-9-]+:[0-9]{12}:log-group:[^:*]+$", var.cloudwatch_log_group_arn))
+    error_message = "cloudwatch_log_group_arn must be a log group ARN without a trailing ':*' (arn:<partition>:logs:<region>:<account-id>:log-group:<name>)."
   }
 }
 
 variable "cloudwatch_log_group_name" {
   description = "Name of the created log group. Defaults to /aws/vendedlogs/states/<name> (the vendedlogs prefix keeps the account's log resource policy small)."
   type        = string
-  default     = ""
-  nullable    = false
+  default     = null
 
   validation {
-    condition     = var.cloudwatch_log_group_name == "" || can(regex("^[A-Za-z0-9_./#-]{1,512}$", var.cloudwatch_log_group_name))
-    error_message = "cloudwatch_log_group_name must be empty or 1-512 characters of letters, digits and _-./# (a CloudWatch Logs group name)."
+    condition     = var.cloudwatch_log_group_name == null || can(regex("^[A-Za-z0-9_./#-]{1,512}$", var.cloudwatch_log_group_name))
+    error_message = "cloudwatch_log_group_name must be 1-512 characters of letters, digits and _-./# (a CloudWatch Logs group name)."
   }
 }
 
@@ -416,14 +437,13 @@ variable "cloudwatch_log_group_retention_in_days" {
 }
 
 variable "cloudwatch_log_group_kms_key_id" {
-  description = "ARN of a KMS key to encrypt the created log group with. Empty uses CloudWatch Logs' own encryption."
+  description = "ARN of a KMS key to encrypt the created log group with. Null uses CloudWatch Logs' own encryption."
   type        = string
-  default     = ""
-  nullable    = false
+  default     = null
 
   validation {
-    condition     = var.cloudwatch_log_group_kms_key_id == "" || can(regex("^arn:aws[a-z-]*:kms:", var.cloudwatch_log_group_kms_key_id))
-    error_message = "cloudwatch_log_group_kms_key_id must be empty or a KMS key ARN."
+    condition     = var.cloudwatch_log_group_kms_key_id == null || can(regex("^arn:aws[a-z-]*:kms:", var.cloudwatch_log_group_kms_key_id))
+    error_message = "cloudwatch_log_group_kms_key_id must be a KMS key ARN."
   }
 }
 
@@ -442,7 +462,7 @@ variable "tracing_enabled" {
 }
 
 ################################################################################
-# Notifications
+# Notifications (notifications.tf)
 ################################################################################
 
 variable "create_sns_topic" {
@@ -455,24 +475,22 @@ variable "create_sns_topic" {
 variable "sns_topic_arn" {
   description = "ARN of an existing SNS topic to tell instead, used when create_sns_topic is false. Encrypted topics need their key to let the state machine's role (and CloudWatch, for the alarm) use it."
   type        = string
-  default     = ""
-  nullable    = false
+  default     = null
 
   validation {
-    condition     = var.sns_topic_arn == "" || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.sns_topic_arn))
-    error_message = "sns_topic_arn must be empty or an SNS topic ARN."
+    condition     = var.sns_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.sns_topic_arn))
+    error_message = "sns_topic_arn must be an SNS topic ARN."
   }
 }
 
 variable "sns_topic_kms_key_arn" {
-  description = "ARN of the KMS key to encrypt the created topic with. Empty creates a key that the state machine's role and CloudWatch alarms may use."
+  description = "ARN of the KMS key to encrypt the created topic with. Null creates a key that the state machine's role and CloudWatch alarms may use."
   type        = string
-  default     = ""
-  nullable    = false
+  default     = null
 
   validation {
-    condition     = var.sns_topic_kms_key_arn == "" || can(regex("^arn:aws[a-z-]*:kms:", var.sns_topic_kms_key_arn))
-    error_message = "sns_topic_kms_key_arn must be empty or a KMS key ARN."
+    condition     = var.sns_topic_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.sns_topic_kms_key_arn))
+    error_message = "sns_topic_kms_key_arn must be a KMS key ARN."
   }
 }
 
@@ -487,12 +505,5 @@ variable "create_alarm" {
   description = "Whether to create a CloudWatch alarm on the state machine's failed, timed-out and aborted executions, notifying the SNS topic if there is one."
   type        = bool
   default     = false
-  nullable    = false
-}
-
-variable "tags" {
-  description = "Tags for every resource the module creates."
-  type        = map(string)
-  default     = {}
   nullable    = false
 }

@@ -11,9 +11,16 @@ GetWorkflowRun answers as Glue does: RUNNING for ``running_polls`` calls (or unt
 ends the run with :meth:`GlueRunSimulator.finish`, and then for its status lag), then the final
 status with Statistics and, with IncludeGraph, the nodes and their run states. StopWorkflowRun
 ends a simulated run STOPPED (moto's only checks that the run exists). Faults can be queued for StartWorkflowRun,
-GetWorkflowRun, GetWorkflow and StopWorkflowRun and are raised as Glue raises them.
-:func:`state_change_events` gives the EventBridge events Glue emits as a run's jobs and
+GetWorkflowRun, GetWorkflow, StopWorkflowRun and ResumeWorkflowRun and are raised as Glue raises
+them. :func:`state_change_events` gives the EventBridge events Glue emits as a run's jobs and
 crawlers start and end: only the documented ones.
+
+ResumeWorkflowRun, which moto lacks, is answered as Glue documents it (see
+:meth:`GlueRunSimulator._resume`): a new run, named by the resumed one's id in its PreviousRunId,
+runs the chosen nodes and those downstream again and copies the rest of the previous run's graph.
+A resumed run takes the next scripted outcome of its workflow like a started one; its
+``node_states`` name the re-run nodes that do not succeed (``action-<i>`` in workflows without
+triggers) and its counts play no part.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -33,7 +40,8 @@ from unittest.mock import patch
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
-from moto.glue.models import GlueBackend
+from moto.glue.exceptions import EntityNotFoundException
+from moto.glue.models import FakeWorkflowRun, GlueBackend
 from moto.glue.responses import GlueResponse
 
 from harness.emulator import ACCOUNT_ID, REGION
@@ -103,6 +111,19 @@ class ExecutedNode:
     name: str
     kind: str  # "JOB" or "CRAWLER"
     state: str
+    # The workflow run it ran in, when a resumed run copied it from an earlier run's graph.
+    run_id: str | None = None
+
+
+def _unique_id(kind: str, name: str) -> str:
+    """A graph node's UniqueId, which ResumeWorkflowRun takes as a node id."""
+    return f"{kind.lower()}-{name}"
+
+
+def _named(entry: Mapping[str, Any]) -> str:
+    """The job or crawler a trigger action or predicate condition names."""
+    name: str = entry.get("JobName") or entry["CrawlerName"]
+    return name
 
 
 @dataclass(frozen=True)
@@ -126,9 +147,7 @@ class WorkflowGraph:
 
         def fire(trigger: dict[str, Any]) -> None:
             fired.add(trigger["Name"])
-            for action in trigger["Actions"]:
-                kind, name = ("JOB", action["JobName"]) if "JobName" in action else ("CRAWLER", action["CrawlerName"])
-                executed.append(ExecutedNode(name, kind, node_states.get(name, "SUCCEEDED")))
+            executed.extend(self._actions(trigger, node_states))
 
         # StartWorkflowRun fires the on-demand start trigger, which is always CREATED: on-demand
         # triggers "never enter the ACTIVATED or DEACTIVATED state" ("AWS Glue triggers",
@@ -148,6 +167,68 @@ class WorkflowGraph:
                     fire(trigger)
                     progress = True
         return executed
+
+    def resume(
+        self, previous: Sequence[ExecutedNode], restarted: Sequence[str], node_states: Mapping[str, str]
+    ) -> list[ExecutedNode]:
+        """The nodes a resumed run runs: the restarted ones, then the actions of every trigger
+        downstream of a node it ran (its predicate names one) that fires on this run's states and
+        those copied from the previous run. Glue runs "the selected nodes and all nodes that are
+        downstream from those nodes" ("Repairing and resuming a workflow run",
+        https://docs.aws.amazon.com/glue/latest/dg/resuming-workflow.html), in the normal flow
+        of the workflow: a downstream node whose trigger does not fire does not run."""
+        kinds = {node.name: node.kind for node in previous}
+        executed = [ExecutedNode(name, kinds[name], node_states.get(name, "SUCCEEDED")) for name in restarted]
+        fired: set[str] = set()
+        progress = True
+        while progress:
+            progress = False
+            for trigger in self.triggers:
+                ran = {node.name for node in executed}
+                named = {_named(condition) for condition in trigger.get("Predicate", {}).get("Conditions", [])}
+                pending = self._armed(trigger) and trigger["Name"] not in fired and bool(named & ran)
+                states = [node for node in previous if node.name not in ran] + executed
+                if pending and self._holds(trigger["Predicate"], states):
+                    fired.add(trigger["Name"])
+                    executed.extend(self._actions(trigger, node_states))
+                    progress = True
+        return executed
+
+    def restarted(self, chosen: Sequence[str]) -> list[str]:
+        """The chosen nodes ResumeWorkflowRun restarts: not one downstream of another chosen
+        node, since "selecting the downstream node is redundant, because it will be run according
+        to the normal flow of the workflow", and ResumeWorkflowRun answers only "the nodes that
+        were actually restarted" (developer guide, as above; API reference, "ResumeWorkflowRun",
+        https://docs.aws.amazon.com/glue/latest/webapi/API_ResumeWorkflowRun.html)."""
+        reached: set[str] = set()
+        for name in chosen:
+            reached |= self._downstream(name)
+        return [name for name in dict.fromkeys(chosen) if name not in reached]
+
+    def _downstream(self, name: str) -> set[str]:
+        """The jobs and crawlers that the end of ``name`` can start, directly or through others."""
+        reached: set[str] = set()
+        frontier = [name]
+        while frontier:
+            source = frontier.pop()
+            for trigger in self.triggers:
+                conditions = trigger.get("Predicate", {}).get("Conditions", [])
+                if any(_named(condition) == source for condition in conditions):
+                    targets = {_named(action) for action in trigger["Actions"]} - reached
+                    reached |= targets
+                    frontier.extend(targets)
+        return reached
+
+    @staticmethod
+    def _actions(trigger: Mapping[str, Any], node_states: Mapping[str, str]) -> list[ExecutedNode]:
+        return [
+            ExecutedNode(
+                _named(action),
+                "JOB" if "JobName" in action else "CRAWLER",
+                node_states.get(_named(action), "SUCCEEDED"),
+            )
+            for action in trigger["Actions"]
+        ]
 
     @staticmethod
     def _armed(trigger: Mapping[str, Any]) -> bool:
@@ -172,19 +253,21 @@ class WorkflowGraph:
         return any(met) if predicate.get("Logical") == "ANY" else all(met)
 
     def graph(self, executed: list[ExecutedNode], run_id: str) -> dict[str, Any]:
-        """GetWorkflowRun's Graph: trigger, job and crawler nodes with this run's states."""
+        """GetWorkflowRun's Graph: trigger, job and crawler nodes with this run's states (and
+        with those of the runs they were copied from)."""
         states = {node.name: node.state for node in executed}
+        ran_in = {node.name: node.run_id or run_id for node in executed}
         triggers = {trigger["Name"]: trigger for trigger in self.triggers}
         nodes: dict[str, dict[str, Any]] = {}
         edges: list[dict[str, str]] = []
 
         def node(kind: str, name: str) -> str:
-            unique_id = f"{kind.lower()}-{name}"
+            unique_id = _unique_id(kind, name)
             if unique_id not in nodes:
                 nodes[unique_id] = {"Type": kind, "Name": name, "UniqueId": unique_id}
                 ran = name in states
                 if kind == "JOB":
-                    nodes[unique_id]["JobDetails"] = {"JobRuns": [job_run(self, run_id, name, states)] if ran else []}
+                    nodes[unique_id]["JobDetails"] = {"JobRuns": [job_run(self, name, states, ran_in)] if ran else []}
                 elif kind == "CRAWLER":
                     nodes[unique_id]["CrawlerDetails"] = {"Crawls": [crawl(name, states[name])] if ran else []}
                 else:
@@ -221,6 +304,10 @@ class SimulatedRun:
     # When (time.monotonic()) the run reads ended after GlueRunSimulator.finish: its status lag later.
     reads_ended_at: float | None = None
     stopped: bool = False  # ended by StopWorkflowRun
+    # Set in a run made by ResumeWorkflowRun: the nodes it restarted, and the job and crawler runs
+    # of the resumed run's graph, which it copies where it does not run them.
+    restarted: tuple[str, ...] = ()
+    resumed_from: tuple[ExecutedNode, ...] = ()
 
     @property
     def finished(self) -> bool:
@@ -245,7 +332,9 @@ class SimulatedRun:
         run just that node, which Glue stops (a crawl is CANCELLED); the nodes after it never start.
         """
         outcome = self.outcome or CLEAN
-        if self.graph.triggers:
+        if self.restarted:
+            executed = self.graph.resume(self.resumed_from, self.restarted, outcome.node_states)
+        elif self.graph.triggers:
             executed = self.graph.run(outcome.node_states)
         else:
             executed = [ExecutedNode(f"action-{i}", "JOB", state) for i, state in enumerate(outcome.counted_states())]
@@ -254,6 +343,17 @@ class SimulatedRun:
         if not self.stopped:
             return executed
         return [replace(node, state="STOPPED" if node.kind == "JOB" else "CANCELLED") for node in executed[:1]]
+
+    def graph_nodes(self, finished: bool) -> list[ExecutedNode]:
+        """The job and crawler runs its graph shows: those it ran, once it has finished, and in
+        a resumed run those of the resumed run's graph it does not run again. "The nodes that
+        didn't run in the resumed workflow are copied from the run graph of the original workflow
+        run", with their run details ("Repairing and resuming a workflow run",
+        https://docs.aws.amazon.com/glue/latest/dg/resuming-workflow.html)."""
+        executed = self.executed
+        ran = {node.name for node in executed}
+        copied = [node for node in self.resumed_from if node.name not in ran]
+        return copied + (executed if finished else [])
 
     def statistics(self, finished: bool) -> dict[str, int]:
         counts = dict.fromkeys(_COUNTERS, 0)
@@ -350,7 +450,8 @@ class GlueRunSimulator:
 
     def fail_next(self, operation: str, *error_codes: str) -> None:
         """Make the next calls of ``operation`` raise these Glue errors: StartWorkflowRun,
-        GetWorkflowRun, GetWorkflowRun+IncludeGraph (graph reads), GetWorkflow or StopWorkflowRun."""
+        GetWorkflowRun, GetWorkflowRun+IncludeGraph (graph reads), GetWorkflow, StopWorkflowRun or
+        ResumeWorkflowRun (a resume Glue refuses)."""
         with self._lock:
             self._faults[operation].extend(error_codes)
 
@@ -437,13 +538,100 @@ class GlueRunSimulator:
                 answer.update(simulator._poll(response.glue_backend, run, include_graph))
             return ActionResult({"Run": answer})
 
+        def resume_workflow_run(response: GlueResponse) -> ActionResult:
+            # moto routes an action to the GlueResponse method of its snake_case name and answers
+            # NotImplementedError without one; boto3 and Step Functions' aws-sdk:glue tasks (whose
+            # boto clients call this server) both come through here.
+            run_id, node_ids = simulator._resume(
+                response.glue_backend,
+                response._get_param("Name"),
+                response._get_param("RunId"),
+                response._get_param("NodeIds") or [],
+            )
+            return ActionResult({"RunId": run_id, "NodeIds": node_ids})
+
         with (
             patch.object(GlueBackend, "start_workflow_run", start_workflow_run),
             patch.object(GlueBackend, "stop_workflow_run", stop_workflow_run),
             patch.object(GlueResponse, "get_workflow_run", get_workflow_run),
             patch.object(GlueResponse, "get_workflow", get_workflow),
+            patch.object(GlueResponse, "resume_workflow_run", resume_workflow_run, create=True),
         ):
             yield self
+
+    def _resume(
+        self, backend: GlueBackend, workflow_name: str, run_id: str, node_ids: list[str]
+    ) -> tuple[str, list[str]]:
+        """ResumeWorkflowRun as Glue documents it ("Repairing and resuming a workflow run",
+        https://docs.aws.amazon.com/glue/latest/dg/resuming-workflow.html, "Notes and limitations";
+        API reference, "ResumeWorkflowRun",
+        https://docs.aws.amazon.com/glue/latest/webapi/API_ResumeWorkflowRun.html). Returns the
+        new run's id and the node ids it restarts.
+
+        - "You can resume a workflow run only if it's in the COMPLETED state": a run still
+          running, stopped or in error is refused with IllegalWorkflowStateException ("The
+          workflow is in an invalid state to perform a requested operation"). A resumed run can
+          itself be resumed ("You can resume the same workflow run multiple times").
+        - "The nodes that are to be restarted must have a run attempt in the original run", and
+          "you can't resume a workflow run from a trigger node": any other node id, or none, is
+          InvalidInputException. A node that succeeded may be chosen.
+        - "The resumed workflow run is tracked as a separate workflow run with a new run ID", whose
+          PreviousRunId ("The ID of the previous workflow run", "WorkflowRun") is the resumed run.
+        - Undocumented, so taken the less convenient way: the new run counts against the
+          workflow's MaxConcurrentRuns like any run (ConcurrentRunsExceededException, one of the
+          operation's errors, when it is reached; the resumed run is COMPLETED, so it never counts);
+          its run properties are the workflow's DefaultRunProperties only, not those of the
+          resumed run; its Statistics count only the nodes it runs, not the copied ones (the
+          graph shows those); and it runs on the resumed run's snapshot of the triggers.
+        """
+        self._record_call("ResumeWorkflowRun")
+        workflow = backend.workflows.get(workflow_name)
+        if workflow is None:
+            raise EntityNotFoundException("Entity not found")
+        workflow.get_run(run_id)  # EntityNotFoundException for a run the workflow never had
+        previous = self._run(run_id)
+        with self._lock:
+            status = previous.status if previous is not None and previous.finished else "RUNNING"
+        if previous is None or status != "COMPLETED":
+            raise JsonRESTError(
+                "IllegalWorkflowStateException", f"Workflow run {run_id} is {status}: only a COMPLETED run resumes"
+            )
+        attempted = {_unique_id(node.kind, node.name): node for node in previous.graph_nodes(finished=True)}
+        not_attempted = [node_id for node_id in node_ids if node_id not in attempted]
+        if not node_ids or not_attempted:
+            raise JsonRESTError(
+                "InvalidInputException",
+                f"Nodes without a run attempt in run {run_id} cannot be restarted: {not_attempted or node_ids}",
+            )
+        restarted = previous.graph.restarted([attempted[node_id].name for node_id in node_ids])
+        with self._lock:
+            running = [run for run in self.runs if run.workflow == workflow_name and not run.finished]
+            if workflow.max_concurrent_runs and len(running) >= workflow.max_concurrent_runs:
+                raise JsonRESTError(
+                    "ConcurrentRunsExceededException", f"Concurrent runs exceeded for workflow: {workflow_name}"
+                )
+            moto_run = FakeWorkflowRun(
+                workflow_name, previous_run_id=run_id, properties=dict(workflow.default_run_properties or {})
+            )
+            workflow.runs[moto_run.run_id] = moto_run
+            if running:
+                self.overlapping_starts.append(moto_run.run_id)
+            script = self._scripts[workflow_name]
+            self.runs.append(
+                SimulatedRun(
+                    workflow=workflow_name,
+                    run_id=moto_run.run_id,
+                    outcome=script.popleft() if script else None,
+                    graph=previous.graph,
+                    properties=dict(moto_run.properties),
+                    restarted=tuple(restarted),
+                    resumed_from=tuple(
+                        replace(node, run_id=node.run_id or run_id) for node in previous.graph_nodes(finished=True)
+                    ),
+                )
+            )
+        restarted_ids = [node_id for node_id in dict.fromkeys(node_ids) if attempted[node_id].name in restarted]
+        return moto_run.run_id, restarted_ids
 
     def _poll(self, backend: GlueBackend, run: SimulatedRun, include_graph: bool) -> dict[str, Any]:
         with self._lock:
@@ -457,7 +645,7 @@ class GlueRunSimulator:
             moto_run.completed_on = moto_run.completed_on or utcnow()
             answer.update(Status=run.status, CompletedOn=moto_run.completed_on)
         if include_graph:
-            answer["Graph"] = run.graph.graph(run.executed if finished else [], run.run_id)
+            answer["Graph"] = run.graph.graph(run.graph_nodes(finished), run.run_id)
         elif self.on_poll is not None:
             self.on_poll(run, answer.get("Status", "RUNNING"), answer["Statistics"])
         return answer
@@ -507,8 +695,9 @@ _ERROR_MESSAGES = {
 _EXECUTION_SECONDS = 412
 
 
-def job_run(graph: WorkflowGraph, run_id: str, name: str, states: Mapping[str, str]) -> dict[str, Any]:
-    """The JobRun of job ``name`` in this workflow run, as GetWorkflowRun's graph shows it.
+def job_run(graph: WorkflowGraph, name: str, states: Mapping[str, str], ran_in: Mapping[str, str]) -> dict[str, Any]:
+    """The JobRun of job ``name`` in this workflow run, as GetWorkflowRun's graph shows it;
+    ``ran_in`` names the workflow run each job ran in (an earlier one for a job a resumed run copied).
 
     The arguments are those of the trigger action that started it (Action.Arguments "replace the
     default arguments set in the job definition itself" for that run) and the workflow's own:
@@ -523,7 +712,7 @@ def job_run(graph: WorkflowGraph, run_id: str, name: str, states: Mapping[str, s
     job = {**_JOB_DEFAULTS, **{key: value for key, value in graph.jobs.get(name, {}).items() if value is not None}}
     conditions = trigger.get("Predicate", {}).get("Conditions", [])
     completed_on = utcnow()
-    state = states[name]
+    state, run_id = states[name], ran_in[name]
     run: dict[str, Any] = {
         "Id": f"jr_{run_id}_{name}",
         "Attempt": 0,
@@ -539,7 +728,7 @@ def job_run(graph: WorkflowGraph, run_id: str, name: str, states: Mapping[str, s
             "--WORKFLOW_RUN_ID": run_id,
         },
         "PredecessorRuns": [
-            {"JobName": condition["JobName"], "RunId": f"jr_{run_id}_{condition['JobName']}"}
+            {"JobName": condition["JobName"], "RunId": f"jr_{ran_in[condition['JobName']]}_{condition['JobName']}"}
             for condition in conditions
             if condition.get("JobName") in states
         ],

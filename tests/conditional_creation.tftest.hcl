@@ -194,7 +194,7 @@ run "sample_workflow_is_created_and_kept_running" {
   command = plan
 
   variables {
-    glue_workflow_name     = ""
+    glue_workflow_name     = null
     create_sample_workflow = true
   }
 
@@ -416,7 +416,7 @@ run "events_mode_with_the_sample_workflow_listens_to_its_jobs_and_crawlers" {
   command = plan
 
   variables {
-    glue_workflow_name     = ""
+    glue_workflow_name     = null
     create_sample_workflow = true
     completion_mode        = "events"
   }

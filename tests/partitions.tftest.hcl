@@ -1,8 +1,10 @@
-# Every ARN the module and the sample workflow build, in the aws-cn and aws-us-gov partitions: each
-# partition is a mocked world whose data sources and resources all answer in that partition, so a
-# string that hard-codes "aws" (or reads it from the wrong place) shows up as a foreign partition.
-# tests/test_partitions.py plans the same against the real provider in cn-north-1 and
-# us-gov-west-1, where ARNs of resources not yet created are unknown.
+# Every ARN the module and the sample workflow build, in a foreign partition: aws-cn is a mocked
+# world whose data sources and resources all answer in that partition, so a string that hard-codes
+# "aws" (or reads it from the wrong place) shows up as a foreign partition. One foreign partition
+# is enough here, as every ARN takes its partition from data "aws_partition" or from another ARN;
+# the one per-partition table, the console domain, is checked for aws, aws-cn and aws-us-gov in
+# tests/test_partitions.py, which plans against the real provider in a region of each partition
+# (where ARNs of resources not yet created are unknown, hence this file).
 
 mock_provider "aws" {
   source          = "./tests/mocks"
@@ -51,51 +53,6 @@ mock_provider "aws" {
   }
   mock_resource "aws_cloudwatch_event_rule" {
     defaults = { arn = "arn:aws-cn:events:cn-north-1:123456789012:rule/mocked" }
-  }
-}
-
-mock_provider "aws" {
-  alias           = "govcloud"
-  override_during = plan
-
-  mock_data "aws_partition" {
-    defaults = { partition = "aws-us-gov" }
-  }
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_iam_policy_document" {
-    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
-  }
-  mock_resource "aws_sfn_state_machine" {
-    defaults = { arn = "arn:aws-us-gov:states:us-gov-west-1:123456789012:stateMachine:mocked" }
-  }
-  mock_resource "aws_iam_role" {
-    defaults = { arn = "arn:aws-us-gov:iam::123456789012:role/mocked" }
-  }
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = { arn = "arn:aws-us-gov:logs:us-gov-west-1:123456789012:log-group:mocked" }
-  }
-  mock_resource "aws_ssm_parameter" {
-    defaults = { arn = "arn:aws-us-gov:ssm:us-gov-west-1:123456789012:parameter/mocked" }
-  }
-  mock_resource "aws_sns_topic" {
-    defaults = { arn = "arn:aws-us-gov:sns:us-gov-west-1:123456789012:mocked" }
-  }
-  mock_resource "aws_kms_key" {
-    defaults = { arn = "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mocked" }
-  }
-  mock_resource "aws_glue_catalog_database" {
-    defaults = { arn = "arn:aws-us-gov:glue:us-gov-west-1:123456789012:database/mocked" }
-  }
-  mock_resource "aws_s3_bucket" {
-    defaults = { id = "mocked-bucket", arn = "arn:aws-us-gov:s3:::mocked-bucket" }
-  }
-  mock_resource "aws_dynamodb_table" {
-    defaults = { arn = "arn:aws-us-gov:dynamodb:us-gov-west-1:123456789012:table/mocked" }
-  }
-  mock_resource "aws_cloudwatch_event_rule" {
-    defaults = { arn = "arn:aws-us-gov:events:us-gov-west-1:123456789012:rule/mocked" }
   }
 }
 
@@ -165,59 +122,6 @@ run "aws_cn_every_arn_and_the_console_link_are_in_aws_cn" {
       tolist(["arn:aws-cn:states:*:123456789012:stateMachine:nightly-sales-loop"]),
     ]]
     error_message = "The loop's trust condition must name its state machine by an aws-cn ARN."
-  }
-}
-
-run "aws_us_gov_every_arn_and_the_console_link_are_in_aws_us_gov" {
-  command = plan
-
-  providers = {
-    aws = aws.govcloud
-  }
-
-  assert {
-    condition     = output.glue_workflow_arn == "arn:aws-us-gov:glue:us-gov-west-1:123456789012:workflow/nightly-sales-loop"
-    error_message = "The workflow ARN must be built in the state machine's partition."
-  }
-
-  assert {
-    condition = [
-      for definition in [aws_sfn_state_machine.this[0].definition, aws_sfn_state_machine.callback[0].definition] :
-      distinct([for state in values(jsondecode(definition).States) : regex("^arn:[^:]+:states:::", state.Resource) if contains(keys(state), "Resource")])
-    ] == [tolist(["arn:aws-us-gov:states:::"]), tolist(["arn:aws-us-gov:states:::"])]
-    error_message = "Every service integration of the loop and the callback must be an aws-us-gov ARN."
-  }
-
-  assert {
-    condition = [
-      for definition in [aws_sfn_state_machine.this[0].definition, aws_sfn_state_machine.callback[0].definition] :
-      distinct(flatten(regexall("arn:([a-z-]+):", definition)))
-    ] == [tolist(["aws-us-gov"]), tolist(["aws-us-gov"])]
-    error_message = "No ARN in the definitions may name another partition than aws-us-gov."
-  }
-
-  assert {
-    condition     = strcontains(aws_sfn_state_machine.this[0].definition, "https://console.amazonaws-us-gov.com/states/home?region=") && !strcontains(aws_sfn_state_machine.this[0].definition, "console.aws.amazon.com")
-    error_message = "The console link must lead to the GovCloud console (console.amazonaws-us-gov.com)."
-  }
-
-  assert {
-    condition = distinct([
-      for arn in flatten([
-        for document in [
-          data.aws_iam_policy_document.loop[0], data.aws_iam_policy_document.callback[0], data.aws_iam_policy_document.events[0],
-          data.aws_iam_policy_document.sns_kms_key[0], data.aws_iam_policy_document.assume_role["loop"],
-          data.aws_iam_policy_document.assume_role["callback"], data.aws_iam_policy_document.events_assume_role[0],
-          ] : [
-          for statement in document.statement : concat(
-            statement.resources == null ? [] : tolist(statement.resources),
-            flatten([for principal in statement.principals : tolist(principal.identifiers)]),
-            flatten([for condition in statement.condition : condition.values]),
-          )
-        ]
-      ]) : split(":", arn)[1] if startswith(arn, "arn:")
-    ]) == tolist(["aws-us-gov"])
-    error_message = "Every ARN in every policy the module writes (resources, principals, trust conditions) must be in aws-us-gov."
   }
 }
 

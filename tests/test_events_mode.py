@@ -184,7 +184,7 @@ def test_events_per_safety_poll_are_what_the_history_budget_assumes(
 
     short, long = histories_of_two_chains(sfn, loop.arn)
 
-    assert (len(long) - len(short)) / 3 == locals_of(REPO_ROOT / "main.tf")["history_events_per_poll"]["events"] == 13
+    assert (len(long) - len(short)) / 3 == locals_of(REPO_ROOT / "loop.tf")["history_events_per_poll"]["events"] == 13
 
 
 def test_duplicated_last_event_continues_the_loop_exactly_once(

@@ -25,7 +25,7 @@ def start(sfn: Any, arn: str, **execution_input: Any) -> None:
 
 
 def module_locals() -> dict[str, Any]:
-    return locals_of(REPO_ROOT / "main.tf")
+    return locals_of(REPO_ROOT / "loop.tf")
 
 
 def test_a_poll_costs_the_events_the_history_budget_assumes_and_three_state_transitions(

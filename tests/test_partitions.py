@@ -2,8 +2,8 @@
 
 The provider resolves the partition from the region (data "aws_partition"); every ARN, service
 integration, console link and trust condition the plan knows must carry it, and no other. ARNs of
-resources the plan creates are unknown until apply; tests/partitions.tftest.hcl covers those with
-a mocked world per partition.
+resources the plan creates are unknown until apply; tests/partitions.tftest.hcl covers those in
+a mocked aws-cn world.
 """
 
 from __future__ import annotations

@@ -58,12 +58,52 @@ run "accepts_the_highest_and_longest_values" {
     role_arn                               = "arn:aws-us-gov:iam::123456789012:role/platform/loop"
     sns_topic_arn                          = "arn:aws:sns:eu-west-1:123456789012:loop-stops"
     sns_topic_kms_key_arn                  = "arn:aws:kms:eu-west-1:123456789012:key/sns"
+    role_permissions_boundary              = "arn:aws:iam::123456789012:policy/boundaries/data-platform"
   }
 
   assert {
     condition     = length(aws_sfn_state_machine.this) == 1
     error_message = "The highest valid values must plan the state machine."
   }
+}
+
+# An optional name or ARN is unset by null (its default); an empty string is a value, and a bad one.
+run "rejects_empty_strings_for_optional_names_and_arns" {
+  command = plan
+
+  variables {
+    glue_workflow_name              = ""
+    token_table_name                = ""
+    token_table_kms_key_arn         = ""
+    callback_role_arn               = ""
+    event_rule_role_arn             = ""
+    pause_parameter_name            = ""
+    role_arn                        = ""
+    role_name                       = ""
+    role_permissions_boundary       = ""
+    cloudwatch_log_group_arn        = ""
+    cloudwatch_log_group_name       = ""
+    cloudwatch_log_group_kms_key_id = ""
+    sns_topic_arn                   = ""
+    sns_topic_kms_key_arn           = ""
+  }
+
+  expect_failures = [
+    var.glue_workflow_name,
+    var.token_table_name,
+    var.token_table_kms_key_arn,
+    var.callback_role_arn,
+    var.event_rule_role_arn,
+    var.pause_parameter_name,
+    var.role_arn,
+    var.role_name,
+    var.role_permissions_boundary,
+    var.cloudwatch_log_group_arn,
+    var.cloudwatch_log_group_name,
+    var.cloudwatch_log_group_kms_key_id,
+    var.sns_topic_arn,
+    var.sns_topic_kms_key_arn,
+  ]
 }
 
 run "rejects_values_below_their_range" {
@@ -156,6 +196,7 @@ run "rejects_malformed_names_and_arns" {
     glue_workflow_name              = "sales/eu"
     pause_parameter_name            = "glue-workflow-loop/paused"
     role_arn                        = "existing-loop-role"
+    role_permissions_boundary       = "arn:aws:iam::123456789012:role/boundary"
     role_name                       = "loop role"
     role_path                       = "platform"
     logging                         = { level = "DEBUG" }
@@ -171,6 +212,7 @@ run "rejects_malformed_names_and_arns" {
     var.glue_workflow_name,
     var.pause_parameter_name,
     var.role_arn,
+    var.role_permissions_boundary,
     var.role_name,
     var.role_path,
     var.logging,
@@ -186,7 +228,7 @@ run "requires_a_workflow_name_without_the_sample_workflow" {
   command = plan
 
   variables {
-    glue_workflow_name = ""
+    glue_workflow_name = null
   }
 
   expect_failures = [aws_sfn_state_machine.this]

@@ -1,0 +1,283 @@
+locals {
+  # Events mode: EventBridge starts the callback state machine for every terminal state of the
+  # workflow's jobs and crawlers; it returns the waiting execution's token once the run has ended.
+  events_mode         = var.create && var.completion_mode == "events"
+  token_table_name    = coalesce(var.token_table_name, "${var.name}-task-tokens")
+  event_job_names     = !local.events_mode ? [] : var.create_sample_workflow ? values(one(module.sample_workflow[*].job_names)) : var.completion_events.job_names
+  event_crawler_names = !local.events_mode ? [] : var.create_sample_workflow ? values(one(module.sample_workflow[*].crawler_names)) : var.completion_events.crawler_names
+  # The sample workflow's names are few and short: prefixes are for workflows of many names.
+  event_job_prefixes     = !local.events_mode || var.create_sample_workflow ? [] : var.completion_events.job_name_prefixes
+  event_crawler_prefixes = !local.events_mode || var.create_sample_workflow ? [] : var.completion_events.crawler_name_prefixes
+  # Glue sends "Glue Job State Change" for SUCCEEDED, FAILED, TIMEOUT and STOPPED only, and
+  # "Glue Crawler State Change" for Started, Succeeded and Failed:
+  # https://docs.aws.amazon.com/glue/latest/dg/automating-awsglue-with-cloudwatch-events.html
+  # Names are matched exactly and prefixes by EventBridge's prefix filter, each in a filter of its
+  # own, as AWS documents neither kind mixed in one array:
+  # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-content-based-filtering.html
+  event_filters = concat(
+    length(local.event_job_names) == 0 ? [] : [{
+      "detail-type" = ["Glue Job State Change"]
+      detail        = { jobName = local.event_job_names, state = ["SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED"] }
+    }],
+    length(local.event_job_prefixes) == 0 ? [] : [{
+      "detail-type" = ["Glue Job State Change"]
+      detail        = { jobName = [for prefix in local.event_job_prefixes : { prefix = prefix }], state = ["SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED"] }
+    }],
+    length(local.event_crawler_names) == 0 ? [] : [{
+      "detail-type" = ["Glue Crawler State Change"]
+      detail        = { crawlerName = local.event_crawler_names, state = ["Succeeded", "Failed"] }
+    }],
+    length(local.event_crawler_prefixes) == 0 ? [] : [{
+      "detail-type" = ["Glue Crawler State Change"]
+      detail        = { crawlerName = [for prefix in local.event_crawler_prefixes : { prefix = prefix }], state = ["Succeeded", "Failed"] }
+    }],
+  )
+  event_pattern = length(local.event_filters) > 1 ? jsonencode({ source = ["aws.glue"], "$or" = local.event_filters }) : jsonencode(merge({ source = ["aws.glue"] }, one(local.event_filters)))
+  # EventBridge's default quota for an event pattern is 2,048 characters (adjustable):
+  # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html. The provider checks
+  # only 4,096, so a longer pattern would pass the plan and fail at apply.
+  event_pattern_quota = 2048
+  token_table_arn     = one(aws_dynamodb_table.tokens[*].arn)
+}
+
+################################################################################
+# Events mode: token table, callback state machine, EventBridge rule
+################################################################################
+
+resource "aws_dynamodb_table" "tokens" {
+  #checkov:skip=CKV_AWS_28:A token lives minutes and is worthless once its wait has ended; there is nothing to restore.
+  #checkov:skip=CKV_AWS_119:Encrypted with the AWS managed key unless token_table_kms_key_arn names a customer managed one.
+  count = local.events_mode ? 1 : 0
+
+  name         = local.token_table_name
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "workflow"
+
+  attribute {
+    name = "workflow"
+    type = "S"
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.token_table_kms_key_arn
+  }
+
+  # The loop stamps each token with an expiry an hour after its wait would time out.
+  ttl {
+    enabled        = true
+    attribute_name = "expires_at"
+  }
+
+  tags = merge(var.tags, var.token_table_tags)
+}
+
+locals {
+  callback_template = jsondecode(templatefile("${path.module}/callback.asl.json", {
+    partition          = local.partition
+    glue_workflow_name = local.glue_workflow_name
+    token_table_name   = local.token_table_name
+  }))
+  callback_begin = local.callback_template.States.Begin
+  # The watch's limit reaches Begin as a JSON number, set here as the loop's settings are.
+  callback_definition = jsonencode(merge(local.callback_template, {
+    States = merge(local.callback_template.States, {
+      Begin = merge(local.callback_begin, {
+        Parameters = merge(local.callback_begin.Parameters, {
+          watch = merge(local.callback_begin.Parameters.watch, { limit = var.completion_events.callback_watch_seconds })
+        })
+      })
+    })
+  }))
+}
+
+resource "aws_sfn_state_machine" "callback" {
+  count = local.events_mode ? 1 : 0
+
+  name       = local.state_machine_names.callback
+  type       = "EXPRESS"
+  role_arn   = local.create_role ? aws_iam_role.callback[0].arn : var.callback_role_arn
+  definition = local.callback_definition
+
+  dynamic "logging_configuration" {
+    for_each = local.logging_enabled ? [1] : []
+    content {
+      level                  = var.logging.level
+      include_execution_data = var.logging.include_execution_data
+      log_destination        = "${local.log_group_arn}:*"
+    }
+  }
+
+  tracing_configuration {
+    enabled = var.tracing_enabled
+  }
+
+  tags = merge(var.tags, var.callback_state_machine_tags)
+
+  lifecycle {
+    precondition {
+      condition     = var.create_role || var.callback_role_arn != null
+      error_message = "callback_role_arn must be set when create_role is false and completion_mode is \"events\"."
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.callback_observability]
+}
+
+resource "aws_cloudwatch_event_rule" "glue_events" {
+  count = local.events_mode ? 1 : 0
+
+  name          = "${substr(var.name, 0, 52)}-glue-events"
+  description   = "Terminal states of the Glue workflow ${local.glue_workflow_name}'s jobs and crawlers: wake the ${var.name} loop."
+  event_pattern = local.event_pattern
+
+  tags = merge(var.tags, var.event_rule_tags)
+
+  lifecycle {
+    precondition {
+      condition     = length(local.event_filters) > 0
+      error_message = "completion_mode \"events\" needs completion_events.job_names, crawler_names, job_name_prefixes or crawler_name_prefixes (the sample workflow provides its names)."
+    }
+    precondition {
+      condition     = length(local.event_pattern) <= local.event_pattern_quota
+      error_message = "The rule's event pattern would be ${length(local.event_pattern)} characters, over EventBridge's default quota of ${local.event_pattern_quota} characters for an event pattern: name the jobs and crawlers by their common prefixes in completion_events.job_name_prefixes and crawler_name_prefixes instead of listing them all."
+    }
+  }
+}
+
+resource "aws_cloudwatch_event_target" "callback" {
+  count = local.events_mode ? 1 : 0
+
+  rule     = aws_cloudwatch_event_rule.glue_events[0].name
+  arn      = aws_sfn_state_machine.callback[0].arn
+  role_arn = local.create_role ? aws_iam_role.events[0].arn : var.event_rule_role_arn
+
+  # An event older than a safety poll is of no use: the poll has looked at the run by then.
+  retry_policy {
+    maximum_event_age_in_seconds = max(60, var.completion_events.safety_poll_seconds)
+    maximum_retry_attempts       = 10
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.create_role || var.event_rule_role_arn != null
+      error_message = "event_rule_role_arn must be set when create_role is false and completion_mode is \"events\"."
+    }
+  }
+}
+
+resource "aws_iam_role" "callback" {
+  count = local.create_role && local.events_mode ? 1 : 0
+
+  name                 = "${substr(local.role_name, 0, 55)}-callback"
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  assume_role_policy   = data.aws_iam_policy_document.assume_role["callback"].json
+
+  tags = merge(var.tags, var.role_tags)
+}
+
+data "aws_iam_policy_document" "callback" {
+  count = local.create_role && local.events_mode ? 1 : 0
+
+  statement {
+    sid       = "TakeTheTaskToken"
+    actions   = ["dynamodb:GetItem", "dynamodb:DeleteItem"]
+    resources = [local.token_table_arn]
+  }
+
+  statement {
+    sid       = "ReadTheRun"
+    actions   = ["glue:GetWorkflowRun"]
+    resources = [local.glue_workflow_arn]
+  }
+
+  statement {
+    # SendTaskSuccess supports no resource-level permissions (the task token names the task), so a
+    # state machine ARN here would allow nothing; "*" is the only resource it takes:
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html
+    sid       = "WakeTheLoop"
+    actions   = ["states:SendTaskSuccess"]
+    resources = ["*"]
+  }
+
+  dynamic "statement" {
+    for_each = var.token_table_kms_key_arn != null ? [1] : []
+    content {
+      sid       = "UseTheTokenTableKey"
+      actions   = ["kms:Decrypt"]
+      resources = [var.token_table_kms_key_arn]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "callback" {
+  count = local.create_role && local.events_mode ? 1 : 0
+
+  name   = "glue-workflow-loop-callback"
+  role   = aws_iam_role.callback[0].id
+  policy = data.aws_iam_policy_document.callback[0].json
+}
+
+resource "aws_iam_role_policy" "callback_observability" {
+  count = local.create_role && local.events_mode && (local.logging_enabled || var.tracing_enabled) ? 1 : 0
+
+  name   = "logs-and-traces"
+  role   = aws_iam_role.callback[0].id
+  policy = data.aws_iam_policy_document.observability[0].json
+}
+
+# For a rule's target, EventBridge sets aws:SourceArn to the rule's ARN ("Cross-service confused
+# deputy prevention in Amazon EventBridge",
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/cross-service-confused-deputy-prevention.html).
+# The rule does not depend on this role (its target does), so its real ARN is read.
+data "aws_iam_policy_document" "events_assume_role" {
+  count = local.create_role && local.events_mode ? 1 : 0
+
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.glue_events[0].arn]
+    }
+  }
+}
+
+resource "aws_iam_role" "events" {
+  count = local.create_role && local.events_mode ? 1 : 0
+
+  name                 = "${substr(local.role_name, 0, 57)}-events"
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  assume_role_policy   = data.aws_iam_policy_document.events_assume_role[0].json
+
+  tags = merge(var.tags, var.role_tags)
+}
+
+data "aws_iam_policy_document" "events" {
+  count = local.create_role && local.events_mode ? 1 : 0
+
+  statement {
+    sid       = "StartTheCallback"
+    actions   = ["states:StartExecution"]
+    resources = [aws_sfn_state_machine.callback[0].arn]
+  }
+}
+
+resource "aws_iam_role_policy" "events" {
+  count = local.create_role && local.events_mode ? 1 : 0
+
+  name   = "start-glue-workflow-loop-callback"
+  role   = aws_iam_role.events[0].id
+  policy = data.aws_iam_policy_document.events[0].json
+}

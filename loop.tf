@@ -1,0 +1,113 @@
+locals {
+  # History budget: a poll of a running run costs these events (poll mode: Wait, GetWorkflowRun
+  # task counting the poll in a variable, Choice: 2 + 5 + 2; events mode: a token wait that times
+  # out, then the same task and Choice: 6 + 5 + 2), a run started in the execution costs the
+  # run's other events (all measured in the tests), and the reserve holds the rest, retries
+  # included. AWS's hard quota is 25,000 events.
+  history_event_budget    = 20000
+  history_events_per_poll = { poll = 9, events = 13 }
+  history_events_per_run  = 27
+  history_event_reserve   = 200
+  max_polls_per_execution = var.max_polls_per_execution > 0 ? var.max_polls_per_execution : floor(
+    (local.history_event_budget - local.history_event_reserve - var.runs_per_execution * local.history_events_per_run) / local.history_events_per_poll[var.completion_mode]
+  )
+
+  # A kind of unsuccessful action that must never stop the loop gets a threshold no run reaches.
+  never = 2147483647
+  tolerated = {
+    for kind in ["failed", "timed_out", "stopped", "errored"] :
+    kind => var.stop_policy["stop_on_${kind}_actions"] ? var.stop_policy.tolerated_actions : local.never
+  }
+
+  # The workflow ARN is built from the state machine's own ARN so the module needs no
+  # aws_region lookup (whose attributes differ between provider 5.x and 6.x).
+  state_machine_arn = one(aws_sfn_state_machine.this[*].arn)
+  glue_workflow_arn = one([
+    for arn in aws_sfn_state_machine.this[*].arn :
+    format("arn:%s:glue:%s:%s:workflow/%s", split(":", arn)[1], split(":", arn)[3], split(":", arn)[4], local.glue_workflow_name)
+  ])
+
+  loop_template_variables = {
+    partition          = local.partition
+    console_domain     = local.console_domain
+    glue_workflow_name = local.glue_workflow_name
+    token_table_name   = local.token_table_name
+  }
+  # The settings the loop reads from $.config, as JSON values: ApplyDefaults gets them here rather
+  # than from the template, where a number could only be a string or an intrinsic.
+  loop_config = {
+    poll_interval_seconds   = var.poll_interval_seconds
+    safety_poll_seconds     = var.completion_events.safety_poll_seconds
+    max_polls_per_execution = local.max_polls_per_execution
+    cooldown_seconds        = var.cooldown_seconds
+    max_runs                = var.max_runs
+    runs_per_execution      = var.runs_per_execution
+    tolerated               = local.tolerated
+    adopt_run_in_flight     = var.adopt_run_in_flight
+    pause_parameter         = local.pause_parameter_name
+    sns_topic_arn           = local.notify ? local.sns_topic_arn : ""
+  }
+  poll_template = jsondecode(templatefile("${path.module}/statemachine.asl.json", local.loop_template_variables))
+  poll_states = merge(local.poll_template.States, {
+    ApplyDefaults = merge(local.poll_template.States.ApplyDefaults, {
+      Parameters = merge(local.poll_template.States.ApplyDefaults.Parameters, { config = local.loop_config })
+    })
+  })
+  # Events mode swaps the WaitForRun state for a token wait (and its fallback) from statemachine.events.json.
+  events_states = jsondecode(templatefile("${path.module}/statemachine.events.json", local.loop_template_variables))
+  loop_definition = (var.completion_mode == "poll"
+    ? jsonencode(merge(local.poll_template, { States = local.poll_states }))
+    : jsonencode(merge(local.poll_template, { States = merge(local.poll_states, local.events_states) }))
+  )
+
+  start_loop_command = one([
+    for arn in aws_sfn_state_machine.this[*].arn :
+    "aws stepfunctions start-execution --state-machine-arn ${arn} --input '${jsonencode({ run_properties = {} })}'"
+  ])
+}
+
+################################################################################
+# State machine
+################################################################################
+
+resource "aws_sfn_state_machine" "this" {
+  count = var.create ? 1 : 0
+
+  name       = var.name
+  type       = "STANDARD"
+  role_arn   = local.create_role ? aws_iam_role.this[0].arn : var.role_arn
+  definition = local.loop_definition
+
+  dynamic "logging_configuration" {
+    for_each = local.logging_enabled ? [1] : []
+    content {
+      level                  = var.logging.level
+      include_execution_data = var.logging.include_execution_data
+      log_destination        = "${local.log_group_arn}:*"
+    }
+  }
+
+  tracing_configuration {
+    enabled = var.tracing_enabled
+  }
+
+  tags = merge(var.tags, var.state_machine_tags)
+
+  lifecycle {
+    precondition {
+      condition     = var.create_sample_workflow || var.glue_workflow_name != null
+      error_message = "glue_workflow_name must be set unless create_sample_workflow is true."
+    }
+    precondition {
+      condition     = var.create_role || var.role_arn != null
+      error_message = "role_arn must be set when create_role is false."
+    }
+    precondition {
+      condition     = !var.use_existing_cloudwatch_log_group || var.cloudwatch_log_group_arn != null || var.logging.level == "OFF"
+      error_message = "cloudwatch_log_group_arn must be set when use_existing_cloudwatch_log_group is true."
+    }
+  }
+
+  # Step Functions checks at creation that the role may deliver logs, so that policy must exist first.
+  depends_on = [aws_iam_role_policy.observability]
+}

@@ -1,0 +1,17 @@
+################################################################################
+# Sample workflow
+################################################################################
+
+module "sample_workflow" {
+  source = "./modules/sample-glue-workflow"
+  count  = var.create && var.create_sample_workflow ? 1 : 0
+
+  name                 = coalesce(var.sample_workflow.name, var.name)
+  create_bucket        = var.sample_workflow.create_bucket
+  bucket_name          = var.sample_workflow.bucket_name
+  bucket_force_destroy = var.sample_workflow.bucket_force_destroy
+  upload_sample_data   = var.sample_workflow.upload_sample_data
+  job_timeout_minutes  = var.sample_workflow.job_timeout_minutes
+
+  tags = var.tags
+}
