@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ast
 import csv
+import datetime
 import io
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from harness.terraform import REPO_ROOT
 DATA = REPO_ROOT / "modules" / "sample-glue-workflow" / "data"
 BUCKET = "retail-sample"
 PREFIX = "retail/"
+WORKFLOW = "retail-sample"
 
 
 @pytest.fixture
@@ -33,6 +36,14 @@ def s3() -> Iterator[Any]:
         yield client
 
 
+@pytest.fixture
+def glue(s3: Any) -> Any:
+    """Glue in the same mocked account as ``s3``, with the sample workflow to start runs of."""
+    client = boto3.client("glue", region_name="us-east-1")
+    client.create_workflow(Name=WORKFLOW)
+    return client
+
+
 def read_csv(s3: Any, key: str) -> list[dict[str, str]]:
     body = s3.get_object(Bucket=BUCKET, Key=PREFIX + key)["Body"].read().decode()
     return list(csv.DictReader(io.StringIO(body)))
@@ -42,12 +53,44 @@ def read_json(s3: Any, key: str) -> Any:
     return json.loads(s3.get_object(Bucket=BUCKET, Key=PREFIX + key)["Body"].read())
 
 
-def run(step: str, s3: Any, *extra: str) -> dict[str, Any]:
-    return pipeline.main(["--step", step, "--bucket", BUCKET, "--prefix", PREFIX, *extra], s3=s3)
+def run(step: str, s3: Any, *extra: str, glue: Any = None) -> dict[str, Any]:
+    return pipeline.main(["--step", step, "--bucket", BUCKET, "--prefix", PREFIX, *extra], s3=s3, glue=glue)
+
+
+def workflow_run(glue: Any, **run_properties: str) -> list[str]:
+    """The arguments Glue gives a job that a trigger of a new run of the workflow starts."""
+    run_id = glue.start_workflow_run(Name=WORKFLOW, RunProperties=run_properties)["RunId"]
+    return ["--WORKFLOW_NAME", WORKFLOW, "--WORKFLOW_RUN_ID", run_id, "--JOB_NAME", "retail-sample-clean-sales"]
+
+
+def loop_run_properties(previous_run_started_on: str) -> dict[str, str]:
+    return {
+        "glue_loop_run_number": "2",
+        "glue_loop_chain_id": "chain-1",
+        "glue_loop_previous_run_id": "wr_1",
+        "glue_loop_previous_run_started_on": previous_run_started_on,
+        "glue_loop_previous_run_completed_on": "2026-11-03T10:20:00Z",
+    }
+
+
+def put_after_the_existing_files(s3: Any, name: str, body: bytes) -> datetime.datetime:
+    """Puts raw/sales/<name> in a later whole second than every file already there (S3 stamps
+    LastModified to the second) and returns its LastModified."""
+    existing = s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX + "raw/sales/")["Contents"]
+    newest = max(item["LastModified"] for item in existing)
+    while datetime.datetime.now(datetime.UTC).replace(microsecond=0) <= newest:
+        time.sleep(0.05)
+    s3.put_object(Bucket=BUCKET, Key=PREFIX + "raw/sales/" + name, Body=body)
+    (new,) = s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX + "raw/sales/" + name)["Contents"]
+    return new["LastModified"]
+
+
+def keys_under(s3: Any, area: str) -> list[str]:
+    return [item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX + area).get("Contents", [])]
 
 
 def test_clean_keeps_valid_rows_and_rejects_the_rest_with_reasons(s3: Any) -> None:
-    assert run("clean_sales", s3) == {"read": 12, "cleaned": 8, "rejected": 4}
+    assert run("clean_sales", s3) == {"since": None, "files": 2, "read": 12, "cleaned": 8, "rejected": 4}
 
     cleaned = read_csv(s3, pipeline.CLEANED_SALES)
     assert [row["order_id"] for row in cleaned] == [
@@ -74,8 +117,104 @@ def test_clean_fails_when_no_row_is_valid(s3: Any) -> None:
         s3.delete_object(Bucket=BUCKET, Key=key)
     s3.put_object(Bucket=BUCKET, Key=PREFIX + "raw/sales/bad.csv", Body=b"order_id,order_date\n1,yesterday\n")
 
-    with pytest.raises(pipeline.NoValidRows, match="none of 1 rows"):
+    with pytest.raises(pipeline.NoValidRows, match="none of 1 rows in 1 files"):
         run("clean_sales", s3)
+
+
+@pytest.mark.parametrize(
+    "started_on",
+    [
+        "2026-11-03T10:00:00Z",
+        "2026-11-03T10:00:00.5Z",
+        "2026-11-03T10:00:00.999999+00:00",
+        "2026-11-03T10:00:00.1234567Z",
+    ],
+)
+def test_watermark_is_the_previous_runs_start_cut_to_the_second_in_either_utc_spelling(started_on: str) -> None:
+    assert pipeline.watermark(loop_run_properties(started_on)) == datetime.datetime(
+        2026, 11, 3, 10, 0, 0, tzinfo=datetime.UTC
+    )
+
+
+@pytest.mark.parametrize(
+    "run_properties",
+    [
+        {},
+        {"glue_loop_run_number": "1", "glue_loop_chain_id": "chain-1"},
+        loop_run_properties(previous_run_started_on=""),
+    ],
+    ids=["outside-the-loop", "first-run-without-previous", "first-run-with-empty-previous"],
+)
+def test_no_watermark_without_a_previous_run(run_properties: dict[str, str]) -> None:
+    assert pipeline.watermark(run_properties) is None
+
+
+def test_a_previous_start_without_a_utc_offset_is_refused() -> None:
+    with pytest.raises(ValueError, match="UTC offset"):
+        pipeline.watermark(loop_run_properties("2026-11-03T10:00:00"))
+
+
+def test_files_at_or_after_the_watermark_are_taken_and_older_ones_skipped() -> None:
+    since = datetime.datetime(2026, 11, 3, 10, 0, 0, tzinfo=datetime.UTC)
+    objects = [
+        ("before.csv", since - datetime.timedelta(seconds=1)),
+        ("at.csv", since),
+        ("after.csv", since + datetime.timedelta(minutes=5)),
+    ]
+
+    assert pipeline.arrived_since(objects, since) == ["after.csv", "at.csv"]
+    assert pipeline.arrived_since(objects, None) == ["after.csv", "at.csv", "before.csv"]
+
+
+def test_clean_in_a_loop_run_cleans_only_the_files_since_the_previous_run_started(s3: Any, glue: Any) -> None:
+    new_file_stamp = put_after_the_existing_files(
+        s3,
+        "sales_2026-11-04.csv",
+        b"order_id,order_date,store_id,product,quantity,unit_price\n2001,2026-11-04,S-02,tea,2,3.50\n",
+    )
+    # Another run of the workflow whose watermark excludes every file: reading its properties
+    # instead of those of the job's own run would clean nothing.
+    workflow_run(glue, **loop_run_properties("2999-01-01T00:00:00Z"))
+    # The previous run started later in the new file's second than S3's whole-second stamp says.
+    started_on = new_file_stamp.strftime("%Y-%m-%dT%H:%M:%S") + ".750Z"
+
+    result = run("clean_sales", s3, *workflow_run(glue, **loop_run_properties(started_on)), glue=glue)
+
+    assert result == {"since": new_file_stamp.isoformat(), "files": 1, "read": 1, "cleaned": 1, "rejected": 0}
+    assert [row["order_id"] for row in read_csv(s3, pipeline.CLEANED_SALES)] == ["2001"]
+
+
+def test_clean_in_the_first_run_of_a_chain_cleans_every_file(s3: Any, glue: Any) -> None:
+    first_run = workflow_run(glue, glue_loop_run_number="1", glue_loop_chain_id="chain-1")
+
+    assert run("clean_sales", s3, *first_run, glue=glue)["files"] == 2
+
+
+def test_a_loop_run_without_new_files_succeeds_writes_nothing_and_the_run_completes(s3: Any, glue: Any) -> None:
+    nothing_new = workflow_run(glue, **loop_run_properties("2999-01-01T00:00:00Z"))
+
+    result = run("clean_sales", s3, *nothing_new, glue=glue)
+
+    assert result == {"since": "2999-01-01T00:00:00+00:00", "files": 0, "read": 0, "cleaned": 0, "rejected": 0}
+    assert keys_under(s3, "cleaned/") == keys_under(s3, "rejected/") == []
+    # The success path goes on: with no slice cleaned yet there is nothing to aggregate.
+    assert run("aggregate_sales", s3) == {"rows": 0}
+    assert run("refresh_dashboard", s3)["status"] == "degraded"
+
+
+def test_after_a_run_without_new_files_the_last_slice_still_aggregates(s3: Any, glue: Any) -> None:
+    run("clean_sales", s3)
+
+    run("clean_sales", s3, *workflow_run(glue, **loop_run_properties("2999-01-01T00:00:00Z")), glue=glue)
+
+    assert run("aggregate_sales", s3) == {"rows": 6}
+
+
+def test_new_files_without_a_valid_row_still_fail_the_clean(s3: Any, glue: Any) -> None:
+    bad_file_stamp = put_after_the_existing_files(s3, "bad.csv", b"order_id,order_date\n1,yesterday\n")
+
+    with pytest.raises(pipeline.NoValidRows, match="none of 1 rows in 1 files"):
+        run("clean_sales", s3, *workflow_run(glue, **loop_run_properties(bad_file_stamp.isoformat())), glue=glue)
 
 
 def test_aggregate_sums_per_day_and_store_with_the_store_region(s3: Any) -> None:

@@ -1,7 +1,9 @@
 """The sample retail pipeline's Glue Python shell jobs: one script, one step per job (--step).
 
-clean_sales        raw/sales/*.csv -> cleaned/sales/sales.csv (+ rejected/sales/rejected.csv);
-                   fails when no row survives, which sends the workflow down its error branch
+clean_sales        raw/sales/*.csv that arrived since the previous loop run started (all of them without
+                   one) -> cleaned/sales/sales.csv (+ rejected/sales/rejected.csv); writes nothing when no
+                   file is new; fails when new files hold no valid row, which sends the workflow down its
+                   error branch
 aggregate_sales    cleaned sales + raw/stores/*.json -> aggregated/daily_store_sales/daily_store_sales.csv
 handle_errors      writes errors/<workflow run id>.json describing what clean_sales left behind
 refresh_dashboard  aggregated sales -> dashboard/summary.json ("degraded" when there are none)
@@ -16,11 +18,12 @@ import csv
 import datetime
 import io
 import json
+import re
 import sys
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
 SALES_FIELDS = ["order_id", "order_date", "store_id", "product", "quantity", "unit_price"]
 AGGREGATE_FIELDS = ["order_date", "store_id", "region", "orders", "units", "revenue"]
@@ -32,6 +35,11 @@ REJECTED_SALES = "rejected/sales/rejected.csv"
 AGGREGATED = "aggregated/daily_store_sales/daily_store_sales.csv"
 ERRORS = "errors/"
 DASHBOARD = "dashboard/summary.json"
+
+# The workflow run properties the loop adds to every run it starts share this prefix (the module's
+# README lists them); clean_sales reads the previous run's start and logs the rest.
+LOOP_PROPERTY_PREFIX = "glue_loop_"
+PREVIOUS_RUN_STARTED_ON = LOOP_PROPERTY_PREFIX + "previous_run_started_on"
 
 Row = dict[str, str]
 
@@ -134,14 +142,63 @@ def dashboard_summary(aggregates: list[Row]) -> dict[str, Any]:
     }
 
 
+# Glue's timestamps as the loop passes them on: UTC with "Z" or "+00:00", any number of fraction
+# digits (Python 3.9's datetime.fromisoformat takes neither "Z" nor every fraction length).
+_TIMESTAMP = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})T(?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d+))?(?P<zone>Z|[+-]\d{2}:\d{2})"
+)
+
+
+def parse_timestamp(value: str) -> datetime.datetime:
+    """An ISO 8601 timestamp with its UTC offset; one without an offset is refused, as it names no instant."""
+    match = _TIMESTAMP.fullmatch(value.strip())
+    if match is None:
+        raise ValueError(f"not an ISO 8601 timestamp with a UTC offset: {value!r}")
+    microseconds = (match["fraction"] or "").ljust(6, "0")[:6]
+    zone = "+00:00" if match["zone"] == "Z" else match["zone"]
+    return datetime.datetime.fromisoformat(f"{match['date']}T{match['time']}.{microseconds}{zone}")
+
+
+def watermark(run_properties: Mapping[str, str]) -> datetime.datetime | None:
+    """Where this run's slice of raw sales starts: the previous loop run's start, at whole seconds;
+    None for a chain's first run or a run the loop did not start, which then takes every file.
+
+    Whole seconds because S3 documents no finer LastModified than the second (the examples of
+    https://docs.aws.amazon.com/AmazonS3/API/API_ListObjectsV2.html show ".000Z"), so it may cut off
+    the fraction: a file stamped in the second the previous run started then compares equal and is
+    taken again rather than missed.
+    """
+    started_on = run_properties.get(PREVIOUS_RUN_STARTED_ON, "")
+    if not started_on.strip():
+        return None
+    return parse_timestamp(started_on).replace(microsecond=0)
+
+
+def arrived_since(objects: Iterable[tuple[str, datetime.datetime]], since: datetime.datetime | None) -> list[str]:
+    """Keys of the (key, LastModified) pairs at or after ``since`` (all without it), sorted.
+
+    At or after, not after: the previous run started at ``since`` and cleaned later, so a file
+    stamped at the watermark may or may not have been in its listing; reading it twice is safe
+    (its rows are cleaned again), skipping it is not. Caveats (README, "Run context and the
+    watermark"): S3 stamps LastModified and Glue the run's start, by clocks whose agreement AWS does
+    not document; and a multipart upload is stamped when it was initiated, not completed
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html).
+    """
+    return sorted(key for key, last_modified in objects if since is None or last_modified >= since)
+
+
 # --- S3 I/O ------------------------------------------------------------------------------------
 
 
-def _keys(s3: Any, bucket: str, prefix: str, suffix: str) -> list[str]:
-    keys: list[str] = []
+def _objects(s3: Any, bucket: str, prefix: str, suffix: str) -> list[tuple[str, datetime.datetime]]:
+    objects: list[tuple[str, datetime.datetime]] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys += [item["Key"] for item in page.get("Contents", []) if item["Key"].endswith(suffix)]
-    return sorted(keys)
+        objects += [(item["Key"], item["LastModified"]) for item in page.get("Contents", [])]
+    return sorted((key, last_modified) for key, last_modified in objects if key.endswith(suffix))
+
+
+def _keys(s3: Any, bucket: str, prefix: str, suffix: str) -> list[str]:
+    return [key for key, _ in _objects(s3, bucket, prefix, suffix)]
 
 
 def _text(s3: Any, bucket: str, key: str) -> str:
@@ -171,14 +228,31 @@ def _exists(s3: Any, bucket: str, key: str) -> bool:
 # --- steps -------------------------------------------------------------------------------------
 
 
-def clean_sales(s3: Any, bucket: str, prefix: str) -> dict[str, int]:
-    rows = [row for key in _keys(s3, bucket, prefix + RAW_SALES, ".csv") for row in _read_csv(s3, bucket, key)]
+def run_properties(glue: Any, workflow_name: str, workflow_run_id: str) -> dict[str, str]:
+    response = glue.get_workflow_run_properties(Name=workflow_name, RunId=workflow_run_id)
+    return dict(response.get("RunProperties", {}))
+
+
+def clean_sales(s3: Any, bucket: str, prefix: str, since: datetime.datetime | None) -> dict[str, Any]:
+    """Cleans the raw sales files that arrived since ``since``.
+
+    No new file is a success that writes nothing: a continuous loop runs far more often than data
+    arrives, and the outputs of the last slice stay for aggregate_sales to recompute unchanged (an
+    empty cleaned file would instead turn the dashboard "degraded" for want of new data).
+    """
+    keys = arrived_since(_objects(s3, bucket, prefix + RAW_SALES, ".csv"), since)
+    summary: dict[str, Any] = {"since": since.isoformat() if since else None, "files": len(keys)}
+    if since is not None and not keys:
+        return {**summary, "read": 0, "cleaned": 0, "rejected": 0}
+    rows = [row for key in keys for row in _read_csv(s3, bucket, key)]
     cleaned, rejected = clean_rows(rows)
     _write_csv(s3, bucket, prefix + REJECTED_SALES, [*SALES_FIELDS, "reason"], rejected)
     if not cleaned:
-        raise NoValidRows(f"none of {len(rows)} rows under s3://{bucket}/{prefix}{RAW_SALES} is valid")
+        raise NoValidRows(
+            f"none of {len(rows)} rows in {len(keys)} files under s3://{bucket}/{prefix}{RAW_SALES} is valid"
+        )
     _write_csv(s3, bucket, prefix + CLEANED_SALES, SALES_FIELDS, cleaned)
-    return {"read": len(rows), "cleaned": len(cleaned), "rejected": len(rejected)}
+    return {**summary, "read": len(rows), "cleaned": len(cleaned), "rejected": len(rejected)}
 
 
 def aggregate_sales(s3: Any, bucket: str, prefix: str) -> dict[str, int]:
@@ -187,7 +261,9 @@ def aggregate_sales(s3: Any, bucket: str, prefix: str) -> dict[str, int]:
         for key in _keys(s3, bucket, prefix + RAW_STORES, ".json")
         for store in map(json.loads, filter(str.strip, _text(s3, bucket, key).splitlines()))
     }
-    aggregates = aggregate(_read_csv(s3, bucket, prefix + CLEANED_SALES), regions)
+    # Absent until some run has cleaned a slice (a chain whose first run failed to clean, then found no new file).
+    cleaned_key = prefix + CLEANED_SALES
+    aggregates = aggregate(_read_csv(s3, bucket, cleaned_key) if _exists(s3, bucket, cleaned_key) else [], regions)
     _write_csv(s3, bucket, prefix + AGGREGATED, AGGREGATE_FIELDS, aggregates)
     return {"rows": len(aggregates)}
 
@@ -221,30 +297,42 @@ def refresh_dashboard(s3: Any, bucket: str, prefix: str) -> dict[str, Any]:
     return summary
 
 
+def _client(service: Literal["s3", "glue"]) -> Any:
+    import boto3
+
+    return boto3.client(service)
+
+
 STEPS = ("clean_sales", "aggregate_sales", "handle_errors", "refresh_dashboard")
 
 
-def main(argv: list[str], s3: Any = None) -> dict[str, Any]:
+def main(argv: list[str], s3: Any = None, glue: Any = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--step", required=True, choices=STEPS)
     parser.add_argument("--bucket", required=True)
     parser.add_argument("--prefix", default="")
-    # Glue adds --WORKFLOW_RUN_ID (and more) when a workflow starts the job.
-    parser.add_argument("--WORKFLOW_RUN_ID", dest="workflow_run_id", default="manual")
+    # Glue adds --WORKFLOW_NAME and --WORKFLOW_RUN_ID (and more) when a workflow's trigger starts
+    # the job (https://docs.aws.amazon.com/glue/latest/dg/workflow-run-properties-code.html).
+    parser.add_argument("--WORKFLOW_NAME", dest="workflow_name")
+    parser.add_argument("--WORKFLOW_RUN_ID", dest="workflow_run_id")
     args, _ = parser.parse_known_args(argv)
-    if s3 is None:
-        import boto3
-
-        s3 = boto3.client("s3")
+    s3 = s3 or _client("s3")
+    context: dict[str, str] = {}
     if args.step == "clean_sales":
-        result: dict[str, Any] = clean_sales(s3, args.bucket, args.prefix)
+        # A job run outside a workflow has neither argument and no run properties ("If your AWS Glue
+        # job is not part of a workflow, these properties will not be set", same page).
+        properties: dict[str, str] = {}
+        if args.workflow_name and args.workflow_run_id:
+            properties = run_properties(glue or _client("glue"), args.workflow_name, args.workflow_run_id)
+        context = {key: value for key, value in properties.items() if key.startswith(LOOP_PROPERTY_PREFIX)}
+        result: dict[str, Any] = clean_sales(s3, args.bucket, args.prefix, watermark(properties))
     elif args.step == "aggregate_sales":
         result = aggregate_sales(s3, args.bucket, args.prefix)
     elif args.step == "handle_errors":
-        result = handle_errors(s3, args.bucket, args.prefix, args.workflow_run_id)
+        result = handle_errors(s3, args.bucket, args.prefix, args.workflow_run_id or "manual")
     else:
         result = refresh_dashboard(s3, args.bucket, args.prefix)
-    print(json.dumps({"step": args.step, "result": result}))
+    print(json.dumps({"step": args.step, "loop_run": context, "result": result}))
     return result
 
 
