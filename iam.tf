@@ -107,6 +107,24 @@ data "aws_iam_policy_document" "loop" {
       resources = [local.sns_kms_key_arn]
     }
   }
+
+  dynamic "statement" {
+    for_each = var.metrics.enabled ? [1] : []
+    content {
+      # PutMetricData names no resource (the Service Authorization Reference lists only an optional
+      # OTLP dataset), so the namespace condition is what scopes it, as in AWS's example: "Using
+      # condition keys to limit access to CloudWatch namespaces",
+      # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html
+      sid       = "PublishRunMetrics"
+      actions   = ["cloudwatch:PutMetricData"]
+      resources = ["*"]
+      condition {
+        test     = "StringEquals"
+        variable = "cloudwatch:namespace"
+        values   = [var.metrics.namespace]
+      }
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "loop" {

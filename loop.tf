@@ -46,6 +46,8 @@ locals {
     adopt_run_in_flight     = var.adopt_run_in_flight
     pause_parameter         = local.pause_parameter_name
     sns_topic_arn           = local.notify ? local.sns_topic_arn : ""
+    # Dimensions in PutMetricData's own shape; names and units are in metrics.tf.
+    metrics = { enabled = var.metrics.enabled, namespace = var.metrics.namespace, dimensions = [local.metric_dimension] }
   }
   poll_template = jsondecode(templatefile("${path.module}/statemachine.asl.json", local.loop_template_variables))
   poll_states = merge(local.poll_template.States, {

@@ -110,3 +110,18 @@ output "event_rule_arn" {
   description = "Events mode: ARN of that EventBridge rule, null in poll mode."
   value       = one(aws_cloudwatch_event_rule.glue_events[*].arn)
 }
+
+output "cloudwatch_metrics" {
+  description = "The metrics the loop publishes once per judged run: namespace, dimensions (PutMetricData's shape) and the unit of each metric name; null when metrics are off."
+  value       = var.create && var.metrics.enabled ? { namespace = var.metrics.namespace, dimensions = [local.metric_dimension], units = local.metric_units } : null
+}
+
+output "cloudwatch_dashboard_name" {
+  description = "Name of the CloudWatch dashboard of the workflow's runs and the loop's executions, null unless create_dashboard is true."
+  value       = one(aws_cloudwatch_dashboard.this[*].dashboard_name)
+}
+
+output "cloudwatch_dashboard_arn" {
+  description = "ARN of that dashboard, null unless create_dashboard is true."
+  value       = one(aws_cloudwatch_dashboard.this[*].dashboard_arn)
+}

@@ -507,3 +507,47 @@ variable "create_alarm" {
   default     = false
   nullable    = false
 }
+
+################################################################################
+# Metrics and dashboard (metrics.tf)
+################################################################################
+
+variable "metrics" {
+  description = "CloudWatch metrics the loop publishes once per judged run (not per poll) with PutMetricData, dimensioned by WorkflowName: Runs, RunDuration, ActionsSucceeded, ActionsFailed, ActionsTimedOut, ActionsStopped, ActionsErrored, Polls, RecoveryAttempts and DetectionDelay. namespace is where they go; the role may publish to that namespace only. With create_role false, role_arn's role needs cloudwatch:PutMetricData with the condition cloudwatch:namespace = namespace."
+  type = object({
+    enabled   = optional(bool, true)
+    namespace = optional(string, "GlueWorkflowLoop")
+  })
+  default  = {}
+  nullable = false
+
+  # PutMetricData's Namespace: 1-255 characters, pattern [^:].* ("Metric",
+  # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Metric.html), ASCII
+  # without control characters, and never "AWS/..." (reserved for AWS services: "PutMetricData",
+  # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html).
+  validation {
+    condition = (
+      can(regex("^[ -~]{1,255}$", var.metrics.namespace))
+      && !startswith(var.metrics.namespace, ":") && !startswith(var.metrics.namespace, "AWS/")
+    )
+    error_message = "metrics.namespace must be 1-255 printable ASCII characters, not start with ':' and not start with \"AWS/\" (CloudWatch reserves AWS/ namespaces for AWS services)."
+  }
+}
+
+variable "create_dashboard" {
+  description = "Whether to create a CloudWatch dashboard of the workflow's runs (runs per hour, run duration, unsuccessful actions, recovery attempts, polls per run, detection delay) and of the loop's executions (and the callback's in events mode)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "dashboard_name" {
+  description = "Name of the created dashboard. Defaults to name. Dashboards are global to the account, not regional: set it when the same name runs in several regions."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dashboard_name == null || can(regex("^[A-Za-z0-9_-]{1,255}$", var.dashboard_name))
+    error_message = "dashboard_name must be 1-255 characters of letters, digits, '-' and '_' (a CloudWatch dashboard name)."
+  }
+}

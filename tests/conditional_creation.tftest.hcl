@@ -85,6 +85,7 @@ run "create_false_creates_nothing_whatever_else_is_asked" {
     create_sample_workflow = true
     create_sns_topic       = true
     create_alarm           = true
+    create_dashboard       = true
   }
 
   assert {
@@ -94,7 +95,8 @@ run "create_false_creates_nothing_whatever_else_is_asked" {
       length(aws_sns_topic.this), length(aws_kms_key.sns), length(aws_cloudwatch_metric_alarm.executions_failed),
       length(module.sample_workflow), length(data.aws_iam_policy_document.assume_role),
       length(data.aws_caller_identity.current), length(data.aws_partition.current),
-    ] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+      length(aws_cloudwatch_dashboard.this),
+    ] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
     error_message = "create = false must create no resource and read no data source."
   }
 

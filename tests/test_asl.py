@@ -13,16 +13,6 @@ from harness import asl
 from harness.plans import rendered_definition
 from harness.terraform import REPO_ROOT
 
-BAD_RUN_STATES = {
-    "RunStopped": "GlueWorkflowRunStopped",
-    "RunErrored": "GlueWorkflowRunErrored",
-    "ActionsFailed": "GlueWorkflowActionsFailed",
-    "ActionsTimedOut": "GlueWorkflowActionsTimedOut",
-    "ActionsStopped": "GlueWorkflowActionsStopped",
-    "ActionsErrored": "GlueWorkflowActionsErrored",
-    "RunStatusUnknown": "GlueWorkflowRunStatusUnknown",
-}
-
 
 @pytest.fixture(scope="module")
 def definition(plan: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
@@ -44,15 +34,19 @@ def any_definition(plan: Callable[[str], dict[str, Any]], request: pytest.Fixtur
 
 
 @pytest.mark.parametrize("template", ["statemachine.asl.json", "statemachine.events.json", "callback.asl.json"])
-def test_templates_are_plain_json_in_jsonpath_but_three_states_that_need_jsonata(template: str) -> None:
-    """Only the events mode token wait is JSONata, as it needs the clock for its token's expiry,
-    the pause test, as it lowercases and trims the flag, and the failed-node lookup, as it joins
-    conditions in a filter and cuts the list at 100."""
+def test_templates_are_plain_json_in_jsonpath_but_the_states_that_need_jsonata(template: str) -> None:
+    """JSONata only where JSONPath cannot do the job: the events mode token wait (the clock for its
+    token's expiry), the pause test (lowercase and trim), the pause's end (adds stop_reason), the
+    judge (a Choice rule may Assign only in JSONata), the failed-node lookup (joined conditions in a
+    filter, the list cut at 100) and the stop (chooses and joins its cause)."""
     loaded = json.loads((REPO_ROOT / template).read_text())
     states = loaded.get("States", loaded)  # statemachine.events.json holds states only
 
     assert loaded.get("QueryLanguage", "JSONPath") == "JSONPath"
-    jsonata = {"statemachine.asl.json": {"IsPaused", "FindFailedNodes"}, "statemachine.events.json": {"WaitForRun"}}
+    jsonata = {
+        "statemachine.asl.json": {"IsPaused", "LoopPaused", "JudgeRun", "FindFailedNodes", "BuildStop"},
+        "statemachine.events.json": {"WaitForRun"},
+    }
     assert {name for name, state in states.items() if state.get("QueryLanguage", "JSONPath") != "JSONPath"} == (
         jsonata.get(template, set())
     )
@@ -73,6 +67,13 @@ def test_no_state_is_a_dead_end_or_a_trap(any_definition: dict[str, Any]) -> Non
 
 def test_every_choice_has_a_default(any_definition: dict[str, Any]) -> None:
     assert asl.choices_without_default(any_definition) == set()
+
+
+@pytest.mark.parametrize("config", ["default", "events"])
+def test_loop_has_at_most_27_states_so_that_it_reads_on_one_screen(
+    plan: Callable[[str], dict[str, Any]], config: str
+) -> None:
+    assert len(rendered_definition(plan(config))["States"]) <= 27
 
 
 def test_events_mode_swaps_only_the_wait_for_a_token_wait_and_its_polling_fallback(
@@ -102,76 +103,17 @@ def test_callback_wakes_the_loop_only_after_claiming_the_token_of_an_ended_run(
     assert callback["States"]["ClaimToken"]["Parameters"]["ConditionExpression"] == "#token = :token"
 
 
-def test_loop_edges_are_as_designed(definition: dict[str, Any]) -> None:
-    edges = asl.transitions(definition)
-
-    assert edges["ResumeOrStart"] == {"ResumeRun", "ReadPauseFlag", "CooldownNeeded"}
-    assert edges["ResumeRun"] == {"WaitForRun"}
-    assert edges["ReadPauseFlag"] == {"IsPaused", "CooldownNeeded", "PauseFlagUnreadable"}
-    assert edges["IsPaused"] == {"Paused", "CooldownNeeded"}
-    assert edges["Paused"] == {"LoopPaused"}
-    assert edges["CooldownNeeded"] == {"Cooldown", "StartWorkflowRun"}
-    assert edges["Cooldown"] == {"StartWorkflowRun"}
-    assert edges["StartWorkflowRun"] == {"WaitForRun", "ShouldAdoptRunInFlight", "WorkflowNotFound", "RunNotStarted"}
-    assert edges["ShouldAdoptRunInFlight"] == {"FindRunInFlight", "RunNotStarted"}
-    assert edges["FindRunInFlight"] == {"WaitForRun", "RunNotStarted"}
-    assert edges["WaitForRun"] == {"GetWorkflowRun"}
-    assert edges["GetWorkflowRun"] == {"JudgeRun", "RunNotFound"}
-    assert edges["JudgeRun"] == {
-        "WaitForRun",
-        "PrepareHandOff",
-        "PrepareNextRun",
-        "NextRunInPlace",
-        "MaxRunsReached",
-        *BAD_RUN_STATES,
-    }
-    assert edges["NextRunInPlace"] == {"ResumeOrStart"}
-    assert {state: edges[state] for state in BAD_RUN_STATES} == {
-        state: {"FindFailedNodes"} if state.startswith("Actions") else {"DescribeRunVerdict"}
-        for state in BAD_RUN_STATES
-    }
-    assert edges["FindFailedNodes"] == {"DescribeRunVerdict", "FailedNodesNotListed", "FailedNodesUnknown"}
-    listed = {"FailedNodesNotListed", "FailedNodesUnknown"}
-    assert {state: edges[state] for state in listed} == {state: {"DescribeRunVerdict"} for state in listed}
-    stops = {"DescribeRunVerdict", "RunNotStarted", "WorkflowNotFound", "RunNotFound", "PauseFlagUnreadable"}
-    assert {state: edges[state] for state in stops} == {state: {"ShouldNotify"} for state in stops}
-    assert edges["ShouldNotify"] == {"Notify", "StopLoop"}
-    assert edges["Notify"] == {"StopLoop"}
-    assert edges["PrepareNextRun"] == edges["PrepareHandOff"] == {"StartNextExecution"}
-    assert edges["StartNextExecution"] == {"NextExecutionStarted"}
-    terminal = {name: state["Type"] for name, state in definition["States"].items() if not edges[name]}
-    assert terminal == {
-        "NextExecutionStarted": "Succeed",
-        "MaxRunsReached": "Succeed",
-        "LoopPaused": "Succeed",
-        "StopLoop": "Fail",
-    }
-
-
-def test_bad_runs_stop_with_stable_error_names(definition: dict[str, Any]) -> None:
-    states = definition["States"]
-
-    assert {name: states[name]["Result"]["error"] for name in BAD_RUN_STATES} == BAD_RUN_STATES
-    assert all(states[name]["ResultPath"] == "$.verdict" for name in BAD_RUN_STATES)
-    assert states["DescribeRunVerdict"]["Parameters"]["error.$"] == "$.verdict.error"
-    assert (states["StopLoop"]["ErrorPath"], states["StopLoop"]["CausePath"]) == ("$.stop.error", "$.stop.cause")
-
-
 def test_successor_is_a_deterministically_named_execution_of_the_same_state_machine(
     definition: dict[str, Any],
 ) -> None:
-    states = definition["States"]
-    task = states["StartNextExecution"]
+    task = definition["States"]["StartNextExecution"]
 
     assert task["Resource"] == "arn:aws:states:::states:startExecution"
     assert task["Parameters"] == {
         "StateMachineArn.$": "$$.StateMachine.Id",
-        "Name.$": "States.Format('{}-{}', $.next.chain_id, $.next.sequence)",
-        "Input.$": "$.next",
+        "Name.$": "States.Format('{}-{}', $next.chain_id, $next.sequence)",
+        "Input.$": "$next",
     }
-    assert states["PrepareNextRun"]["Parameters"]["run_number.$"] == "States.MathAdd($.loop.run_number, 1)"
-    assert states["PrepareHandOff"]["Parameters"]["run_number.$"] == "$.loop.run_number"
-    assert states["PrepareHandOff"]["Parameters"]["resume_run_id.$"] == "$.run.id"
     (already_exists, *_) = task["Retry"]
     assert already_exists == {"ErrorEquals": ["StepFunctions.ExecutionAlreadyExistsException"], "MaxAttempts": 0}
     assert task["Catch"][0]["ErrorEquals"] == ["StepFunctions.ExecutionAlreadyExistsException"]
@@ -195,6 +137,11 @@ def test_rendered_definition_carries_workflow_name_and_settings(definition: dict
         "adopt_run_in_flight": True,
         "pause_parameter": "/glue-workflow-loop/nightly-sales-loop/paused",
         "sns_topic_arn": "",
+        "metrics": {
+            "enabled": True,
+            "namespace": "GlueWorkflowLoop",
+            "dimensions": [{"Name": "WorkflowName", "Value": WORKFLOW}],
+        },
     }
 
 

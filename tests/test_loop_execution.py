@@ -69,8 +69,10 @@ def test_empty_input_starts_run_number_one_with_no_run_properties(
         ),
         (RunOutcome(status="STOPPED"), "GlueWorkflowRunStopped", "ended STOPPED: 3 of 3 actions"),
         (RunOutcome(status="ERROR"), "GlueWorkflowRunErrored", "ended ERROR: 3 of 3 actions"),
+        # A status Glue does not document (RUNNING, COMPLETED, STOPPING, STOPPED, ERROR) stops the loop.
+        (RunOutcome(status="EXPIRED"), "GlueWorkflowRunStatusUnknown", "ended EXPIRED: 3 of 3 actions"),
     ],
-    ids=["failed", "timed-out", "stopped-actions", "errored", "run-stopped", "run-error"],
+    ids=["failed", "timed-out", "stopped-actions", "errored", "run-stopped", "run-error", "run-status-unknown"],
 )
 def test_bad_run_stops_the_loop_naming_workflow_run_and_counts(
     sfn: Any, loop_machine: str, glue: GlueRunSimulator, outcome: RunOutcome, error: str, counts: str
