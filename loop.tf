@@ -2,11 +2,12 @@ locals {
   # History budget: a poll of a running run costs these events (poll mode: Wait, GetWorkflowRun
   # task counting the poll in a variable, Choice: 2 + 5 + 2; events mode: a token wait that times
   # out, then the same task and Choice: 6 + 5 + 2), a run started in the execution costs the
-  # run's other events (all measured in the tests), and the reserve holds the rest, retries
-  # included. AWS's hard quota is 25,000 events.
+  # run's other events, its metrics included (PublishRunMetrics and a second JudgeRun: 5 + 2; all
+  # measured in the tests), and the reserve holds the rest, retries included. AWS's hard quota is
+  # 25,000 events.
   history_event_budget    = 20000
   history_events_per_poll = { poll = 9, events = 13 }
-  history_events_per_run  = 27
+  history_events_per_run  = 34
   history_event_reserve   = 200
   max_polls_per_execution = var.max_polls_per_execution > 0 ? var.max_polls_per_execution : floor(
     (local.history_event_budget - local.history_event_reserve - var.runs_per_execution * local.history_events_per_run) / local.history_events_per_poll[var.completion_mode]
@@ -36,6 +37,8 @@ locals {
   # The settings the loop reads from $.config, as JSON values: ApplyDefaults gets them here rather
   # than from the template, where a number could only be a string or an intrinsic.
   loop_config = {
+    # Names reach JSONata text as values, never spliced into it, so no character of theirs can break it.
+    workflow                = local.glue_workflow_name
     poll_interval_seconds   = var.poll_interval_seconds
     safety_poll_seconds     = var.completion_events.safety_poll_seconds
     max_polls_per_execution = local.max_polls_per_execution

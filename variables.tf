@@ -55,7 +55,7 @@ variable "poll_interval_seconds" {
 }
 
 variable "max_polls_per_execution" {
-  description = "Polls of one run an execution makes before it hands the run to a fresh execution, which keeps every execution's history under 20,000 events. 0 derives it from that budget (2,197 polls with one run per execution)."
+  description = "Polls of one run an execution makes before it hands the run to a fresh execution, which keeps every execution's history under 20,000 events. 0 derives it from that budget (2,196 polls with one run per execution)."
   type        = number
   default     = 0
   nullable    = false

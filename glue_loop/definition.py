@@ -77,18 +77,20 @@ def _states(states: dict[str, Any]) -> Iterator[dict[str, Any]]:
 def _task_parameter(states: list[dict[str, Any]], action: str, key: str) -> str | None:
     """The literal value of parameter ``key`` of the first task calling ``action``.
 
-    A value given as a path (``Name.$: $.config.pause_parameter``) is looked up where the
-    definition writes a literal at that path into its data (the module renders its settings
-    into a Pass state's Parameters).
+    A JSONPath task's Parameters or a JSONata task's Arguments. A value given as a path
+    (``Name.$: $.config.pause_parameter``, or ``{% $states.input.config.pause_parameter %}`` in
+    JSONata) is looked up where the definition writes a literal at that path into its data (the
+    module renders its settings into a Pass state's Parameters).
     """
     for state in states:
         # Service integration ARNs look like arn:aws:states:::aws-sdk:glue:startWorkflowRun[.waitForTaskToken].
         if str(state.get("Resource", "")).rpartition(":::")[2].split(".")[0] != action:
             continue
-        parameters = state.get("Parameters", {})
-        if isinstance(parameters.get(key), str):
+        parameters = state.get("Parameters", state.get("Arguments", {}))
+        jsonata = _JSONATA_INPUT.match(parameters[key]) if isinstance(parameters.get(key), str) else None
+        if isinstance(parameters.get(key), str) and jsonata is None:
             return str(parameters[key])
-        path = parameters.get(f"{key}.$")
+        path = f"$.{jsonata.group(1)}" if jsonata else parameters.get(f"{key}.$")
         if isinstance(path, str) and path.startswith("$."):
             return _literal_at(states, path.removeprefix("$.").split("."))
     return None

@@ -24,7 +24,7 @@ from harness.asl import with_config
 from harness.emulator import ACCOUNT_ID, REGION, AwsEmulator
 from harness.eventbridge import EventsLoop, create_events_loop, wait_for_token
 from harness.glue_simulator import UNTIL_FINISHED, GlueRunSimulator, RunOutcome, state_change_events
-from harness.loop import Execution, entered_states, history_events, judged_at, wait_until_stopped
+from harness.loop import Execution, entered_states, history_events, judged_at, transitions, wait_until_stopped
 from harness.plans import rendered_definition
 from harness.report import format_table
 from harness.terraform import TerraformWorkspace
@@ -142,10 +142,6 @@ class Bench:
         run = self.glue.finish(run_id)
         callbacks = [loop.delivery.deliver(event) for event in state_change_events(run)]
         return wait_until_stopped(self.sfn, loop.arn), sum(1 for arn in callbacks if arn)
-
-
-def transitions(events: list[dict[str, Any]]) -> int:
-    return sum(1 for event in events if event["type"].endswith("StateEntered"))
 
 
 def print_lag_delays(bench: Bench, events_plan: dict[str, Any]) -> None:

@@ -437,8 +437,8 @@ def _path(path: str) -> str:
 
 def choice_rule(rule: dict[str, Any]) -> str:
     """A Choice rule in a few words, e.g. ``run.status == "STOPPED" or run.status == "ERROR"``."""
-    if "Condition" in rule:  # JSONata
-        return rule["Condition"].removeprefix("{%").removesuffix("%}").strip()
+    if "Condition" in rule:  # JSONata; a diagram reads better without the path to the state's input
+        return rule["Condition"].removeprefix("{%").removesuffix("%}").strip().replace("$states.input.", "")
     if "Not" in rule:
         inner = rule["Not"]
         if _is_comparison(inner) and _has_negative_form(_operator(inner)):

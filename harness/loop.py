@@ -90,6 +90,20 @@ def entered_states(sfn: Any, execution_arn: str) -> list[str]:
     ]
 
 
+def failed_tasks(sfn: Any, execution_arn: str) -> list[str]:
+    """Error names of the execution's failed task attempts, retried ones included, in order."""
+    return [
+        event["taskFailedEventDetails"]["error"]
+        for event in history_events(sfn, execution_arn)
+        if event["type"] == "TaskFailed"
+    ]
+
+
+def transitions(history: list[dict[str, Any]]) -> int:
+    """Billed state transitions of a history: one per state entered."""
+    return sum(1 for event in history if event["type"].endswith("StateEntered"))
+
+
 def histories_of_two_chains(sfn: Any, state_machine_arn: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Start the loop twice, each time until it stops after one execution (the caller scripts
     the runs), and return both executions' histories: the difference between two runs polled a

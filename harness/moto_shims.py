@@ -38,6 +38,7 @@ from moto.stepfunctions.parser.asl.eval.callback.callback import (
 )
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.static_analyser.static_analyser import StaticAnalyser
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
@@ -64,6 +65,13 @@ def _validate_state_machine_definition(self: StepFunctionResponse) -> str:
         diagnostic = {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": repr(error)}
         return _json_body({"result": "FAIL", "diagnostics": [diagnostic], "truncated": False})
     return _json_body({"result": "OK", "diagnostics": [], "truncated": False})
+
+
+def _preprocessor_with_scopes_of_its_own(self: Preprocessor) -> None:
+    """Gap: the definition parser keeps its stack of QueryLanguage scopes in a class attribute, shared by
+    every parse. Definitions parsed at once in the server's threads (a plan validates its state machines
+    concurrently) and a parse that raised leave scopes behind, and valid JSONPath states are refused."""
+    self._query_language_per_scope = []
 
 
 def _list_state_machine_versions(self: StepFunctionResponse) -> str:
@@ -276,6 +284,7 @@ def install() -> None:
         return
     StepFunctionResponse.validate_state_machine_definition = _validate_state_machine_definition  # type: ignore[attr-defined]
     StepFunctionResponse.list_state_machine_versions = _list_state_machine_versions  # type: ignore[attr-defined]
+    Preprocessor.__init__ = _preprocessor_with_scopes_of_its_own  # type: ignore[method-assign,assignment]
     StateTaskServiceCallback._eval_integration_pattern = _token_refused_once_its_wait_timed_out  # type: ignore[method-assign,assignment]
     _buildable(sfn_api.TaskTimedOut, "Task Timed Out: 'Provided task does not exist anymore'")
     _buildable(sfn_api.TaskDoesNotExist, "Task Does Not Exist")
@@ -289,7 +298,7 @@ def install() -> None:
     StepFunctionsParserBackend.send_task_success = _send_task_success_past_starting_executions  # type: ignore[method-assign,assignment]
     FakeBucket.get_permission = _bucket_permission_ignoring_conditional_statements  # type: ignore[method-assign]
     GlueBackend.start_trigger = _start_trigger_as_glue_does  # type: ignore[method-assign]
-    # Gap: aws-sdk:glue and aws-sdk:ssm errors are named "glue.X" and "ssm.X"; AWS names them
-    # with the PascalCase service name, "Glue.X" and "Ssm.X".
-    state_task_service_aws_sdk._SERVICE_ERROR_NAMES.update(glue="Glue", ssm="Ssm")
+    # Gap: aws-sdk:glue, aws-sdk:ssm and aws-sdk:cloudwatch errors are named "glue.X", "ssm.X" and
+    # "cloudwatch.X"; AWS names them with the PascalCase service name, "Glue.X", "Ssm.X" and "CloudWatch.X".
+    state_task_service_aws_sdk._SERVICE_ERROR_NAMES.update(glue="Glue", ssm="Ssm", cloudwatch="CloudWatch")
     _installed = True

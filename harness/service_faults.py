@@ -44,6 +44,7 @@ _INTEGRATIONS: tuple[ModuleType, ...] = (state_task_service_aws_sdk, state_task_
 # service (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html, Errors).
 _DENIAL = ("AccessDeniedException", 400)
 _DENIAL_BY_SERVICE = {"sns": ("AuthorizationError", 403)}
+_IAM_PREFIXES = {"monitoring": "cloudwatch"}
 
 
 @dataclass
@@ -116,8 +117,10 @@ class ServiceFaults:
         """The error response of the first fault matching the call, in place of the call (a
         before-call handler's answer is botocore's response); None lets the call through."""
         # IAM actions are the service's signing name (its IAM prefix: "states" for Step
-        # Functions) and the API operation's name.
-        action = f"{model.service_model.signing_name}:{model.name}"
+        # Functions) and the API operation's name; CloudWatch signs as "monitoring" but its IAM
+        # prefix is "cloudwatch" (Service Authorization Reference, "Amazon CloudWatch").
+        signing_name = model.service_model.signing_name
+        action = f"{_IAM_PREFIXES.get(signing_name, signing_name)}:{model.name}"
         with self._lock:
             fault = next(
                 (

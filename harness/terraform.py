@@ -66,12 +66,13 @@ class TerraformError(RuntimeError):
         self.stderr = stderr
 
 
-def provider_block(endpoint_url: str, region: str) -> str:
+def provider_block(endpoint_url: str, region: str, alias: str | None = None) -> str:
     """The aws provider configured for the emulator: fake keys, no AWS metadata lookups."""
     width = max(map(len, _ENDPOINT_SERVICES))  # aligned as terraform fmt aligns them
     endpoints = "\n".join(f'    {service:<{width}} = "{endpoint_url}"' for service in _ENDPOINT_SERVICES)
+    alias_line = "" if alias is None else f'  alias                       = "{alias}"\n'
     return f"""provider "aws" {{
-  region                      = "{region}"
+{alias_line}  region                      = "{region}"
   access_key                  = "test"
   secret_key                  = "test"
   skip_credentials_validation = true
@@ -100,6 +101,7 @@ class TerraformWorkspace:
     ) -> None:
         shutil.copytree(REPO_ROOT, copy_root, ignore=_IGNORED, dirs_exist_ok=True)
         self.directory = copy_root / relative_dir
+        self.directory.mkdir(exist_ok=True)
         if endpoint_url is not None and region is not None:
             has_provider = any(
                 re.search(r'^provider\s+"aws"', tf.read_text(), re.MULTILINE) for tf in self.directory.glob("*.tf")
@@ -137,10 +139,11 @@ class TerraformWorkspace:
             shutil.copy2(test_file, tests)
         shutil.copytree(NATIVE_TEST_DIR / "mocks", tests / "mocks", dirs_exist_ok=True)
 
-    def test(self) -> TerraformTestResults:
-        """Run ``terraform test`` and read its machine-readable report."""
+    def test(self, test_file: str | None = None) -> TerraformTestResults:
+        """Run ``terraform test`` (of one file, relative to the working directory, or of all) and read its
+        machine-readable report."""
         # python-terraform has no test command; a failed run block exits 1 and is reported, not raised.
-        code, stdout, stderr = self._tf.cmd("test", json=IsFlagged)
+        code, stdout, stderr = self._tf.cmd("test", json=IsFlagged, filter=test_file)
         results = TerraformTestResults()
         for line in stdout.splitlines():
             message = json.loads(line)

@@ -206,7 +206,7 @@ run "sample_workflow_is_created_and_kept_running" {
   }
 
   assert {
-    condition     = jsondecode(aws_sfn_state_machine.this[0].definition).States.StartWorkflowRun.Parameters.Name == "nightly-sales-loop"
+    condition     = jsondecode(aws_sfn_state_machine.this[0].definition).States.StartWorkflowRun.Arguments.Name == "nightly-sales-loop"
     error_message = "The loop must start runs of the sample workflow."
   }
 

@@ -1,17 +1,20 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from filelock import FileLock
 
+from harness import docs
 from harness.asl import with_config
 from harness.emulator import ACCOUNT_ID, REGION, AwsEmulator
 from harness.eventbridge import EventsLoop, create_events_loop
 from harness.glue_simulator import GlueRunSimulator
-from harness.plans import rendered_definition
+from harness.plans import PlanConfig, plan_together, rendered_definition
 from harness.service_faults import ServiceFaults
 from harness.terraform import TerraformWorkspace
 
@@ -44,9 +47,13 @@ EVENTS_GRAPH = (
         "Actions": [{"JobName": "publish-sales"}],
     },
 )
-EXISTING_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/platform/existing-loop-role"
+# A workflow whose graph is over GetWorkflowRun's response quota (tests/test_large_graphs.py).
+OVER_QUOTA_WORKFLOW = "large-graph-over-quota"
 
-# Root-module configurations planned once per session and shared by every test that reads them.
+# A region of each partition (aws, aws-cn, aws-us-gov).
+PARTITION_REGIONS = {"aws": REGION, "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
+# Every configuration of the root module that a test plans, by name: all planned together, by one
+# terraform plan (harness.plans.plan_together), the first time a test asks for one.
 PLAN_CONFIGS: dict[str, dict[str, Any]] = {
     "default": {
         "name": "nightly-sales-loop",
@@ -55,13 +62,6 @@ PLAN_CONFIGS: dict[str, dict[str, Any]] = {
         "state_machine_tags": {"tier": "gold"},
     },
     "fast_poll": {"name": "nightly-sales-loop", "glue_workflow_name": WORKFLOW, "poll_interval_seconds": 1},
-    "existing_role": {
-        "name": "nightly-sales-loop",
-        "glue_workflow_name": WORKFLOW,
-        "create_role": False,
-        "role_arn": EXISTING_ROLE_ARN,
-    },
-    "disabled": {"name": "nightly-sales-loop", "glue_workflow_name": WORKFLOW, "create": False},
     "sample": {"name": "retail-sample", "create_sample_workflow": True},
     "notify": {
         "name": "nightly-sales-loop",
@@ -84,6 +84,46 @@ PLAN_CONFIGS: dict[str, dict[str, Any]] = {
         "cooldown_seconds": 30,
         "max_polls_per_execution": 10,
         "adopt_run_in_flight": False,
+    },
+    # Configurations that single tests read.
+    "prefix_pattern": {
+        "name": "nightly-sales-loop",
+        "glue_workflow_name": EVENTS_WORKFLOW,
+        "completion_mode": "events",
+        "completion_events": {
+            "job_names": ["publish-report"],
+            "job_name_prefixes": ["sales-"],
+            "crawler_name_prefixes": ["crawl-"],
+        },
+    },
+    "longest_callback_watch": {
+        "name": "nightly-sales-loop",
+        "glue_workflow_name": EVENTS_WORKFLOW,
+        "poll_interval_seconds": 1,
+        "completion_mode": "events",
+        "completion_events": {
+            "job_names": ["transform-sales", "publish-sales"],
+            "crawler_names": ["crawl-sales"],
+            "callback_watch_seconds": 240,
+        },
+    },
+    "large_graph": {
+        "name": "large-graph-loop",
+        "glue_workflow_name": OVER_QUOTA_WORKFLOW,
+        "poll_interval_seconds": 1,
+    },
+    **{f"docs_{name}": config for name, config in docs.PLAN_CONFIGS.items()},
+    # Events mode with the sample workflow and an existing topic, in a region of each partition
+    # (PARTITION_REGIONS): every definition is known at plan.
+    **{
+        f"partition_{partition.replace('-', '_')}": {
+            "name": "nightly-sales-loop",
+            "create_sample_workflow": True,
+            "completion_mode": "events",
+            "sns_topic_arn": f"arn:{partition}:sns:{region}:{ACCOUNT_ID}:loop-stops",
+            "create_alarm": True,
+        }
+        for partition, region in PARTITION_REGIONS.items()
     },
 }
 
@@ -116,14 +156,33 @@ def example_workspace(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFa
     return workspace
 
 
+def _plan_region(config: str) -> str | None:
+    partition = config.removeprefix("partition_").replace("_", "-")
+    return PARTITION_REGIONS[partition] if config.startswith("partition_") else None
+
+
 @pytest.fixture(scope="session")
-def plan(root_module: TerraformWorkspace) -> Callable[[str], dict[str, Any]]:
-    """Plan JSON of a named configuration in PLAN_CONFIGS, planned at most once per session."""
+def plan(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], dict[str, Any]]:
+    """Plan JSON of a named configuration in PLAN_CONFIGS, as a plan of the root module with it alone
+    would show it. The first call plans them all, once per session; under xdist one worker plans
+    and the others read its plans (a plan reads nothing from the emulator but the account and region)."""
     cache: dict[str, dict[str, Any]] = {}
+    shared = tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else None
+
+    def plan_all() -> dict[str, dict[str, Any]]:
+        configs = {name: PlanConfig(variables, _plan_region(name)) for name, variables in PLAN_CONFIGS.items()}
+        return plan_together(tmp_path_factory.mktemp("plans"), configs, emulator.endpoint_url, REGION)
 
     def planned(config: str) -> dict[str, Any]:
-        if config not in cache:
-            cache[config] = root_module.plan(PLAN_CONFIGS[config])
+        if not cache:
+            if shared is None:
+                cache.update(plan_all())
+            else:
+                with FileLock(shared / "plans.lock"):
+                    saved = shared / "plans.json"
+                    if not saved.exists():
+                        saved.write_text(json.dumps(plan_all()))
+                    cache.update(json.loads(saved.read_text()))
         return cache[config]
 
     return planned

@@ -38,14 +38,27 @@ def test_templates_are_plain_json_in_jsonpath_but_the_states_that_need_jsonata(t
     """JSONata only where JSONPath cannot do the job: the events mode token wait (the clock for its
     token's expiry), the pause test (lowercase and trim), the pause's end (adds stop_reason), the
     judge (a Choice rule may Assign only in JSONata), the failed-node lookup (joined conditions in a
-    filter, the list cut at 100) and the stop (chooses and joins its cause)."""
+    filter, the list cut at 100), the stop (chooses and joins its cause), the run's start (filters
+    the user's run properties, numbers as strings), the run's reads and the next run in place (a
+    run's CompletedOn, absent while it runs) and the run's metrics (a clock, arithmetic on times)."""
     loaded = json.loads((REPO_ROOT / template).read_text())
     states = loaded.get("States", loaded)  # statemachine.events.json holds states only
 
     assert loaded.get("QueryLanguage", "JSONPath") == "JSONPath"
     jsonata = {
-        "statemachine.asl.json": {"IsPaused", "LoopPaused", "JudgeRun", "FindFailedNodes", "BuildStop"},
+        "statemachine.asl.json": {
+            "IsPaused",
+            "LoopPaused",
+            "StartWorkflowRun",
+            "GetWorkflowRun",
+            "JudgeRun",
+            "PublishRunMetrics",
+            "FindFailedNodes",
+            "BuildStop",
+            "NextRunInPlace",
+        },
         "statemachine.events.json": {"WaitForRun"},
+        "callback.asl.json": {"GetWorkflowRun"},
     }
     assert {name for name, state in states.items() if state.get("QueryLanguage", "JSONPath") != "JSONPath"} == (
         jsonata.get(template, set())
@@ -124,12 +137,13 @@ def test_rendered_definition_carries_workflow_name_and_settings(definition: dict
     states = definition["States"]
     config = states["ApplyDefaults"]["Parameters"]["config"]
 
-    assert states["StartWorkflowRun"]["Parameters"]["Name"] == WORKFLOW
-    assert states["GetWorkflowRun"]["Parameters"]["Name"] == WORKFLOW
+    assert states["StartWorkflowRun"]["Arguments"]["Name"] == WORKFLOW
+    assert states["GetWorkflowRun"]["Arguments"]["Name"] == WORKFLOW
     assert config == {
+        "workflow": WORKFLOW,
         "poll_interval_seconds": 60,
         "safety_poll_seconds": 300,
-        "max_polls_per_execution": 2197,
+        "max_polls_per_execution": 2196,
         "cooldown_seconds": 0,
         "max_runs": 0,
         "runs_per_execution": 1,

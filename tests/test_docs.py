@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from harness import docs
-from harness.terraform import REPO_ROOT, TerraformWorkspace
+from harness.terraform import REPO_ROOT
 
 RUN = "run `make docs` and commit the result"
 
 
 @pytest.fixture(scope="module")
-def generated(root_module: TerraformWorkspace) -> dict[Path, str]:
-    return docs.generate({name: root_module.plan(config) for name, config in docs.PLAN_CONFIGS.items()})
+def generated(plan: Callable[[str], dict[str, Any]]) -> dict[Path, str]:
+    """The generated files, from docs.PLAN_CONFIGS planned with every other configuration (conftest)."""
+    return docs.generate({name: plan(f"docs_{name}") for name in docs.PLAN_CONFIGS})
 
 
 def _names(paths: list[Path]) -> str:

@@ -1,4 +1,5 @@
-"""The events mode rule's pattern beyond names listed one by one: name prefixes, and the quota on its size.
+"""The events mode rule's pattern beyond names listed one by one: name prefixes. (The quota on its size is
+refused at plan: tests/event_pattern.tftest.hcl.)
 
 EventBridge's verdict on a pattern comes from TestEventPattern, whose prefix filter moto implements
 as AWS documents it (a string value that starts with the prefix):
@@ -7,7 +8,8 @@ https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-conte
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -16,7 +18,6 @@ from harness.emulator import AwsEmulator
 from harness.eventbridge import pattern_matches
 from harness.glue_simulator import glue_event
 from harness.plans import planned_resources
-from harness.terraform import TerraformWorkspace
 
 EVENTS = {"name": "nightly-sales-loop", "glue_workflow_name": EVENTS_WORKFLOW, "completion_mode": "events"}
 JOB_RUN = {"severity": "INFO", "jobRunId": "jr_0123456789abcdef", "message": "Job run succeeded"}
@@ -24,18 +25,10 @@ CRAWL = {"message": "Crawler Succeeded", "tablesCreated": "0", "tablesUpdated": 
 
 
 @pytest.fixture(scope="module")
-def prefix_pattern(root_module: TerraformWorkspace) -> str:
-    plan = root_module.plan(
-        {
-            **EVENTS,
-            "completion_events": {
-                "job_names": ["publish-report"],
-                "job_name_prefixes": ["sales-"],
-                "crawler_name_prefixes": ["crawl-"],
-            },
-        }
-    )
-    return str(planned_resources(plan)["aws_cloudwatch_event_rule.glue_events[0]"]["event_pattern"])
+def prefix_pattern(plan: Callable[[str], dict[str, Any]]) -> str:
+    """The rule's pattern for job_names ["publish-report"], job_name_prefixes ["sales-"] and
+    crawler_name_prefixes ["crawl-"] (conftest.PLAN_CONFIGS)."""
+    return str(planned_resources(plan("prefix_pattern"))["aws_cloudwatch_event_rule.glue_events[0]"]["event_pattern"])
 
 
 @pytest.mark.parametrize(
@@ -60,22 +53,3 @@ def test_prefix_pattern_matches_terminal_states_of_names_with_the_prefix_only(
     emulator: AwsEmulator, prefix_pattern: str, detail_type: str, detail: dict[str, str], matches: bool
 ) -> None:
     assert pattern_matches(emulator.client("events"), prefix_pattern, glue_event(detail_type, detail)) is matches
-
-
-def test_pattern_over_the_quota_is_refused_with_its_length_and_the_prefix_remedy(
-    root_module: TerraformWorkspace,
-) -> None:
-    names = [f"nightly-sales-job-{number:03d}" for number in range(100)]
-    # Terraform's jsonencode: keys sorted, no whitespace.
-    pattern = {
-        "source": ["aws.glue"],
-        "detail-type": ["Glue Job State Change"],
-        "detail": {"jobName": names, "state": ["SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED"]},
-    }
-    length = len(json.dumps(pattern, separators=(",", ":"), sort_keys=True))
-
-    error = root_module.plan_error({**EVENTS, "completion_events": {"job_names": names}})
-
-    assert length > 2048
-    assert f"The rule's event pattern would be {length} characters, over EventBridge's default quota of 2048" in error
-    assert "completion_events.job_name_prefixes and crawler_name_prefixes" in error

@@ -10,18 +10,17 @@ from typing import Any
 
 import pytest
 
+from conftest import OVER_QUOTA_WORKFLOW
 from harness.asl import with_config
 from harness.emulator import AwsEmulator
 from harness.glue_simulator import GlueRunSimulator, RunOutcome, create_fan_out_workflow
-from harness.loop import Execution, history_events, wait_until_stopped
+from harness.loop import Execution, failed_tasks, wait_until_stopped
 from harness.plans import rendered_definition
-from harness.terraform import TerraformWorkspace
 
 QUOTA = 256 * 1024
 TABLE = "task-result-quota"
 # A 300-node workflow whose graph is over the quota; a smaller one whose graph fits, for
 # failed-node lists longer than the loop names.
-OVER_QUOTA_WORKFLOW = "large-graph-over-quota"
 MANY_FAILURES_WORKFLOW = "many-failures"
 
 CreateMachine = Callable[..., str]
@@ -126,12 +125,12 @@ def many_failures_loads(emulator: AwsEmulator) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def loop_definition(root_module: TerraformWorkspace) -> Callable[[str], dict[str, Any]]:
-    """The loop Terraform renders for a workflow (1 s polls). Planned once: the workflow's name
-    enters the definition only through the template's ${glue_workflow_name}, so putting another
-    name in its place renders the definition for that workflow, as templatefile would."""
-    variables = {"name": "large-graph-loop", "glue_workflow_name": OVER_QUOTA_WORKFLOW, "poll_interval_seconds": 1}
-    planned = json.dumps(rendered_definition(root_module.plan(variables)))
+def loop_definition(plan: Callable[[str], dict[str, Any]]) -> Callable[[str], dict[str, Any]]:
+    """The loop Terraform renders for a workflow (1 s polls). Planned once, for OVER_QUOTA_WORKFLOW
+    (conftest.PLAN_CONFIGS["large_graph"]): the workflow's name enters the definition only through
+    the template's ${glue_workflow_name}, so putting another name in its place renders the
+    definition for that workflow, as templatefile would."""
+    planned = json.dumps(rendered_definition(plan("large_graph")))
 
     def render(workflow: str) -> dict[str, Any]:
         definition: dict[str, Any] = json.loads(planned.replace(OVER_QUOTA_WORKFLOW, workflow))
@@ -169,14 +168,6 @@ def run_loop(
     sfn.start_execution(stateMachineArn=arn, input="{}")
     (execution,) = wait_until_stopped(sfn, arn)
     return execution
-
-
-def task_errors(sfn: Any, execution: Execution) -> list[str]:
-    return [
-        event["taskFailedEventDetails"]["error"]
-        for event in history_events(sfn, execution.arn)
-        if event["type"] == "TaskFailed"
-    ]
 
 
 def test_graph_of_a_300_node_workflow_details_its_nodes_as_glue_does_and_is_over_256_kib(
@@ -256,7 +247,7 @@ def test_loop_stops_with_its_verdict_and_announces_it_when_the_run_graph_is_over
     stopped = run_loop(emulator, sfn, create_machine, loop_definition(OVER_QUOTA_WORKFLOW), topic)
 
     notice = received()
-    assert task_errors(sfn, stopped) == ["States.DataLimitExceeded"]
+    assert failed_tasks(sfn, stopped.arn) == ["States.DataLimitExceeded"]
     assert stopped.error == notice["error"] == "GlueWorkflowActionsFailed"
     assert stopped.cause == notice["cause"]
     assert ": 135 of 150 actions succeeded, 15 failed," in stopped.cause
@@ -282,7 +273,7 @@ def test_loop_names_the_first_100_of_more_failed_nodes_so_that_its_stop_fits_ste
     stopped = run_loop(emulator, sfn, create_machine, loop_definition(MANY_FAILURES_WORKFLOW), topic)
 
     notice = received()
-    assert task_errors(sfn, stopped) == [], "the graph was read"
+    assert failed_tasks(sfn, stopped.arn) == [], "the graph was read"
     assert stopped.error == notice["error"] == "GlueWorkflowActionsFailed"
     (listed,) = notice["failed_nodes"]
     assert listed.startswith("105 nodes did not succeed, the first 100: [")

@@ -12,7 +12,7 @@ import pytest
 from conftest import WORKFLOW, pause_parameter_of
 from harness.emulator import AwsEmulator
 from harness.glue_simulator import CLEAN, GlueRunSimulator, RunOutcome
-from harness.loop import histories_of_two_chains, history_events, wait_until_stopped
+from harness.loop import histories_of_two_chains, history_events, transitions, wait_until_stopped
 from harness.sfn_faults import start_execution_times_out
 from harness.terraform import REPO_ROOT
 from harness.tf_config import locals_of
@@ -38,12 +38,8 @@ def test_a_poll_costs_the_events_the_history_budget_assumes_and_three_state_tran
     assert (len(long) - len(short)) / 3 == module_locals()["history_events_per_poll"]["poll"] == 9
     # Standard workflows bill per state transition (AWS Step Functions pricing), one per state entered:
     # WaitForRun, GetWorkflowRun, JudgeRun.
-    assert (entered(long) - entered(short)) / 3 == 3
+    assert (transitions(long) - transitions(short)) / 3 == 3
     assert len(long) < module_locals()["history_event_reserve"]
-
-
-def entered(history: list[dict[str, Any]]) -> int:
-    return sum(1 for event in history if event["type"].endswith("StateEntered"))
 
 
 def test_events_per_extra_run_in_one_execution_fit_what_the_budget_reserves(
@@ -74,7 +70,7 @@ def test_runs_per_execution_drives_that_many_runs_before_continuing_as_new(
     assert (first.status, second.status) == ("SUCCEEDED", "FAILED")
     assert (second.input["run_number"], second.input["sequence"]) == (4, 2)
     assert "(run number 4)" in second.cause
-    assert [run.properties for run in glue.runs_of(WORKFLOW)] == [{"market": "EU"}] * 4
+    assert [run.properties["market"] for run in glue.runs_of(WORKFLOW)] == ["EU"] * 4
 
 
 def test_run_longer_than_the_budget_is_handed_over_to_fresh_executions_polling_the_same_run(

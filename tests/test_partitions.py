@@ -10,51 +10,32 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from harness.emulator import ACCOUNT_ID, REGION, AwsEmulator
+from conftest import PARTITION_REGIONS
+from harness.emulator import ACCOUNT_ID
 from harness.plans import planned_resources, rendered_definition
-from harness.terraform import TerraformWorkspace
 
-# A region of each partition, and the console domain AWS documents for it: console.aws.amazon.com,
+# The console domain AWS documents for each partition: console.aws.amazon.com,
 # https://docs.amazonaws.cn/en_us/IAM/latest/UserGuide/id_users_sign-in.html (console.amazonaws.cn),
 # https://docs.aws.amazon.com/govcloud-us/latest/UserGuide/configure-account.html (console.amazonaws-us-gov.com).
-PARTITIONS = {
-    "aws": (REGION, "console.aws.amazon.com"),
-    "aws-cn": ("cn-north-1", "console.amazonaws.cn"),
-    "aws-us-gov": ("us-gov-west-1", "console.amazonaws-us-gov.com"),
+CONSOLE_DOMAINS = {
+    "aws": "console.aws.amazon.com",
+    "aws-cn": "console.amazonaws.cn",
+    "aws-us-gov": "console.amazonaws-us-gov.com",
 }
 NAME = "nightly-sales-loop"
 
 
-def config(partition: str) -> dict[str, Any]:
-    """Events mode with the sample workflow and an existing topic: every definition is known at plan."""
-    region, _ = PARTITIONS[partition]
-    return {
-        "name": NAME,
-        "create_sample_workflow": True,
-        "completion_mode": "events",
-        "sns_topic_arn": f"arn:{partition}:sns:{region}:{ACCOUNT_ID}:loop-stops",
-        "create_alarm": True,
-    }
-
-
-@pytest.fixture(scope="module", params=list(PARTITIONS))
-def partition_plan(
-    request: pytest.FixtureRequest,
-    emulator: AwsEmulator,
-    root_module: TerraformWorkspace,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[str, dict[str, Any]]:
+@pytest.fixture(scope="module", params=list(PARTITION_REGIONS))
+def partition_plan(request: pytest.FixtureRequest, plan: Callable[[str], dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """Events mode with the sample workflow and an existing topic (conftest.PLAN_CONFIGS), planned by a
+    provider in a region of the partition: every definition is known at plan."""
     partition: str = request.param
-    region, _ = PARTITIONS[partition]
-    workspace = root_module
-    if region != REGION:
-        workspace = TerraformWorkspace(tmp_path_factory.mktemp(partition), ".", emulator.endpoint_url, region)
-        workspace.init()
-    return partition, workspace.plan(config(partition))
+    return partition, plan(f"partition_{partition.replace('-', '_')}")
 
 
 def test_every_arn_in_the_plan_is_in_the_regions_partition(partition_plan: tuple[str, dict[str, Any]]) -> None:
@@ -70,7 +51,7 @@ def test_service_integrations_and_console_link_follow_the_partition(
     partition_plan: tuple[str, dict[str, Any]],
 ) -> None:
     partition, plan = partition_plan
-    _, console_domain = PARTITIONS[partition]
+    console_domain = CONSOLE_DOMAINS[partition]
     loop = rendered_definition(plan)
     callback = rendered_definition(plan, "aws_sfn_state_machine.callback[0]")
 
@@ -82,7 +63,7 @@ def test_service_integrations_and_console_link_follow_the_partition(
     }
     assert resources
     assert {resource.split(":::")[0] for resource in resources} == {f"arn:{partition}:states"}
-    links = re.findall(r"https://([a-z.-]+)/states/home\?region=\{\}#", json.dumps(loop))
+    links = re.findall(r"https://([a-z.-]+)/states/home\?region=", json.dumps(loop))
     assert links
     assert set(links) == {console_domain}
 

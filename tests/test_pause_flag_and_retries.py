@@ -13,7 +13,7 @@ from conftest import EVENTS_WORKFLOW, WORKFLOW, pause_parameter_of
 from harness.emulator import ACCOUNT_ID, AwsEmulator
 from harness.eventbridge import EventsLoop, end_run_with_events, wait_for_token
 from harness.glue_simulator import UNTIL_FINISHED, GlueRunSimulator, RunOutcome
-from harness.loop import entered_states, history_events, wait_until_stopped
+from harness.loop import entered_states, failed_tasks, wait_until_stopped
 from harness.service_faults import InjectedFault, ServiceFaults
 from harness.terraform import REPO_ROOT
 
@@ -25,14 +25,6 @@ FAILS = RunOutcome(failed=1)
 
 def start(sfn: Any, arn: str) -> None:
     sfn.start_execution(stateMachineArn=arn, input="{}")
-
-
-def failed_tasks(sfn: Any, execution_arn: str) -> list[str]:
-    return [
-        event["taskFailedEventDetails"]["error"]
-        for event in history_events(sfn, execution_arn)
-        if event["type"] == "TaskFailed"
-    ]
 
 
 # --- The pause flag ----------------------------------------------------------------------------

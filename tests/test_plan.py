@@ -1,4 +1,8 @@
-"""What the root module plans for each way of using it, and what it refuses to plan."""
+"""What the root module plans for each way of using it, read from the shared plans (conftest.PLAN_CONFIGS).
+
+What it refuses to plan, and what create = false and create_role = false leave out, are tested by
+terraform test: tests/validation.tftest.hcl and tests/conditional_creation.tftest.hcl. terraform test
+cannot read an error message, so one plan here checks that each refusal says what is wrong."""
 
 from __future__ import annotations
 
@@ -6,9 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
-from conftest import EXISTING_ROLE_ARN, PLAN_CONFIGS
+from conftest import PLAN_CONFIGS
 from harness.emulator import ACCOUNT_ID
 from harness.plans import planned_resources
 from harness.terraform import TerraformWorkspace
@@ -68,88 +70,6 @@ def test_observability_policy_grants_only_log_delivery_and_tracing(plan: Plan) -
     assert not any(action.endswith("*") for action in actions)
 
 
-def test_existing_role_creates_no_iam_and_runs_as_that_role(plan: Plan) -> None:
-    resources = planned_resources(plan("existing_role"))
-
-    assert not [address for address in resources if address.startswith("aws_iam_")]
-    assert resources["aws_sfn_state_machine.this[0]"]["role_arn"] == EXISTING_ROLE_ARN
-
-
-def test_create_false_plans_nothing(plan: Plan) -> None:
-    disabled = plan("disabled")
-
-    assert disabled.get("resource_changes", []) == []
-    assert disabled["planned_values"]["root_module"] == {}
-    outputs = disabled["planned_values"]["outputs"]
-    assert {name: output["value"] for name, output in outputs.items()} == dict.fromkeys(outputs)
-    assert "state_machine_arn" in outputs
-
-
-# Terraform reports every failed variable validation of a plan at once, so each batch costs one
-# plan; preconditions are checked only once the variables are valid, so they get batches of their own.
-REFUSALS: dict[str, tuple[dict[str, Any], list[str]]] = {
-    "one-bad-value-per-variable": (
-        {
-            "name": "",
-            "glue_workflow_name": "sales/eu",
-            "poll_interval_seconds": 0,
-            "logging": {"level": "DEBUG"},
-            "role_arn": "my-role",
-            "role_name": "x" * 65,
-            "role_path": "no-slashes",
-            "cloudwatch_log_group_arn": "arn:aws:logs:us-east-1:123456789012:log-group:x:*",
-            "cloudwatch_log_group_retention_in_days": 42,
-            "cloudwatch_log_group_kms_key_id": "alias/logs",
-            "max_polls_per_execution": 1801,
-            "max_runs": -1,
-            "cooldown_seconds": 90000,
-            "stop_policy": {"tolerated_actions": -1},
-        },
-        [
-            "name must be 1-64 characters",
-            "glue_workflow_name must be 1-255 characters",
-            "poll_interval_seconds must be a whole number of seconds from 1 to 3600",
-            "logging.level must be one of ALL, ERROR, FATAL or OFF",
-            "role_arn must be an IAM role ARN",
-            "role_name must be 1-64 characters",
-            "role_path must start and end with '/'",
-            "cloudwatch_log_group_arn must be a log group ARN without a trailing ':*'",
-            "cloudwatch_log_group_retention_in_days must be one of the values CloudWatch Logs accepts",
-            "cloudwatch_log_group_kms_key_id must be a KMS key ARN",
-            "max_polls_per_execution must be a whole number from 0 (derived) to 1800",
-            "max_runs must be a whole number of 0 (forever) or more",
-            "cooldown_seconds must be a whole number from 0 to 86400",
-            "stop_policy.tolerated_actions must be a whole number of 0 or more",
-        ],
-    ),
-    "second-bad-value": (
-        {"name": "nightly sales", "poll_interval_seconds": 2.5},
-        [
-            "name must be 1-64 characters",
-            "poll_interval_seconds must be a whole number of seconds from 1 to 3600",
-        ],
-    ),
-    "no-role": ({"create_role": False}, ["role_arn must be set when create_role is false"]),
-    "no-workflow": (
-        {"glue_workflow_name": None},
-        ["glue_workflow_name must be set unless create_sample_workflow is true"],
-    ),
-    "no-log-group": (
-        {"use_existing_cloudwatch_log_group": True},
-        ["cloudwatch_log_group_arn must be set when use_existing_cloudwatch_log_group is true"],
-    ),
-}
-
-
-@pytest.mark.parametrize("batch", REFUSALS)
-def test_bad_input_is_refused_with_a_clear_message(root_module: TerraformWorkspace, batch: str) -> None:
-    overrides, messages = REFUSALS[batch]
-
-    error = root_module.plan_error({**PLAN_CONFIGS["default"], **overrides})
-
-    assert [message for message in messages if message not in error] == []
-
-
 def test_sample_workflow_creates_the_pipeline_and_the_loop_targets_it(plan: Plan) -> None:
     resources = planned_resources(plan("sample"))
     sample = {address.split(".", 2)[2] for address in resources if address.startswith("module.sample_workflow[0].")}
@@ -175,7 +95,7 @@ def test_sample_workflow_creates_the_pipeline_and_the_loop_targets_it(plan: Plan
     workflow = resources["module.sample_workflow[0].aws_glue_workflow.this[0]"]
     assert (workflow["name"], workflow["max_concurrent_runs"]) == ("retail-sample", 1)
     definition = json.loads(resources["aws_sfn_state_machine.this[0]"]["definition"])
-    assert definition["States"]["StartWorkflowRun"]["Parameters"]["Name"] == "retail-sample"
+    assert definition["States"]["StartWorkflowRun"]["Arguments"]["Name"] == "retail-sample"
 
 
 def test_sample_jobs_are_python_shell_jobs_of_the_shipped_script(plan: Plan) -> None:
@@ -203,11 +123,11 @@ def test_loop_settings_are_rendered_into_the_definition(plan: Plan) -> None:
 
 
 def test_history_budget_is_derived_by_default(plan: Plan) -> None:
-    assert plan("default")["planned_values"]["outputs"]["max_polls_per_execution"]["value"] == (20000 - 200 - 27) // 9
+    assert plan("default")["planned_values"]["outputs"]["max_polls_per_execution"]["value"] == (20000 - 200 - 34) // 9
 
 
 def test_history_budget_of_events_mode_counts_the_dearer_safety_poll(plan: Plan) -> None:
-    assert plan("events")["planned_values"]["outputs"]["max_polls_per_execution"]["value"] == (20000 - 200 - 27) // 13
+    assert plan("events")["planned_values"]["outputs"]["max_polls_per_execution"]["value"] == (20000 - 200 - 34) // 13
 
 
 def test_pause_flag_starts_false_and_only_the_loop_may_read_it(plan: Plan) -> None:
@@ -234,3 +154,47 @@ def test_notifications_create_an_encrypted_topic_a_rotating_key_and_an_alarm_on_
     metrics = {query["metric"][0]["metric_name"] for query in alarm["metric_query"] if query["metric"]}
     assert metrics == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"}
     assert (alarm["comparison_operator"], alarm["threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+
+
+def test_every_bad_variable_is_refused_with_a_message_naming_it_and_the_rule(root_module: TerraformWorkspace) -> None:
+    # Terraform reports every failed variable validation of a plan at once: one plan reads them all.
+    bad_values = {
+        "name": "",
+        "glue_workflow_name": "sales/eu",
+        "poll_interval_seconds": 0,
+        "logging": {"level": "DEBUG"},
+        "role_arn": "my-role",
+        "role_name": "x" * 65,
+        "role_path": "no-slashes",
+        "cloudwatch_log_group_arn": "arn:aws:logs:us-east-1:123456789012:log-group:x:*",
+        "cloudwatch_log_group_retention_in_days": 42,
+        "cloudwatch_log_group_kms_key_id": "alias/logs",
+        "max_polls_per_execution": 1801,
+        "max_runs": -1,
+        "cooldown_seconds": 90000,
+        "stop_policy": {"tolerated_actions": -1},
+        "metrics": {"namespace": "AWS/Glue"},
+        "dashboard_name": "nightly sales",
+    }
+    messages = [
+        "name must be 1-64 characters",
+        "glue_workflow_name must be 1-255 characters",
+        "poll_interval_seconds must be a whole number of seconds from 1 to 3600",
+        "logging.level must be one of ALL, ERROR, FATAL or OFF",
+        "role_arn must be an IAM role ARN",
+        "role_name must be 1-64 characters",
+        "role_path must start and end with '/'",
+        "cloudwatch_log_group_arn must be a log group ARN without a trailing ':*'",
+        "cloudwatch_log_group_retention_in_days must be one of the values CloudWatch Logs accepts",
+        "cloudwatch_log_group_kms_key_id must be a KMS key ARN",
+        "max_polls_per_execution must be a whole number from 0 (derived) to 1800",
+        "max_runs must be a whole number of 0 (forever) or more",
+        "cooldown_seconds must be a whole number from 0 to 86400",
+        "stop_policy.tolerated_actions must be a whole number of 0 or more",
+        "metrics.namespace must be 1-255 printable ASCII characters",
+        "dashboard_name must be 1-255 characters of letters, digits",
+    ]
+
+    error = " ".join(root_module.plan_error({**PLAN_CONFIGS["default"], **bad_values}).split())
+
+    assert [message for message in messages if message not in error] == []

@@ -14,7 +14,8 @@ from harness.glue_simulator import CLEAN, GlueRunSimulator, RunOutcome
 from harness.loop import Execution, wait_until_stopped
 from harness.terraform import TerraformWorkspace
 
-# One applied stack serves the whole module, so its tests share one xdist worker.
+# One applied stack serves the whole module, so its tests share one xdist worker; its fixtures are
+# session-scoped because that worker runs other tests between them, which would tear a module one down.
 pytestmark = pytest.mark.xdist_group("complete-example")
 
 VARIABLES = {"name": "retail-sample", "poll_interval_seconds": 1}
@@ -33,7 +34,7 @@ class Applied:
     trigger_states: dict[str, str]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def applied(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Applied]:
     workspace = TerraformWorkspace(
         tmp_path_factory.mktemp("complete"), "examples/complete", emulator.endpoint_url, REGION
@@ -51,7 +52,7 @@ def applied(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> 
     assert workspace.state_resources() == []
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def complete(applied: Applied) -> dict[str, Any]:
     return applied.outputs
 
@@ -122,7 +123,7 @@ def test_clean_run_executes_both_crawlers_clean_aggregate_and_dashboard_then_con
     assert (first.status, second.status) == ("SUCCEEDED", "FAILED")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stop_notices(emulator: AwsEmulator, complete: dict[str, Any]) -> str:
     """URL of a queue subscribed to the example's SNS topic."""
     sqs = emulator.client("sqs")

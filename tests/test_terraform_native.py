@@ -10,30 +10,32 @@ from harness.terraform import (
     MODULE_DIRECTORIES,
     NATIVE_TEST_DIR,
     REPO_ROOT,
-    TerraformTestResults,
     TerraformWorkspace,
 )
 from harness.tf_config import RunBlock, conditions, run_blocks
 
-# One worker runs terraform test once for every test here.
-pytestmark = pytest.mark.xdist_group("terraform-native")
+TEST_FILES = sorted(path.name for path in NATIVE_TEST_DIR.glob("*.tftest.hcl"))
 
 
 def _run_blocks() -> list[RunBlock]:
-    return [run for path in sorted(NATIVE_TEST_DIR.glob("*.tftest.hcl")) for run in run_blocks(path)]
+    return [run for name in TEST_FILES for run in run_blocks(NATIVE_TEST_DIR / name)]
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> TerraformTestResults:
+@pytest.fixture(scope="session")
+def native_tests(tmp_path_factory: pytest.TempPathFactory) -> TerraformWorkspace:
+    """The module with its .tftest.hcl files and mocks, initialised once per worker."""
     workspace = TerraformWorkspace(tmp_path_factory.mktemp("native"), ".")
     workspace.add_native_tests()
     workspace.init()
-    return workspace.test()
+    return workspace
 
 
-def test_every_run_block_of_every_file_passes(results: TerraformTestResults) -> None:
-    # Read from the files, not from Terraform's report, so that a file or run it skipped shows up.
-    runs = {(f"tests/{run.file.name}", run.name) for run in _run_blocks()}
+# One item per file, so that xdist spreads the files over its workers.
+@pytest.mark.parametrize("test_file", TEST_FILES)
+def test_every_run_block_of_the_file_passes(native_tests: TerraformWorkspace, test_file: str) -> None:
+    results = native_tests.test(f"tests/{test_file}")
+    # Read from the file, not from Terraform's report, so that a run it skipped shows up.
+    runs = {(f"tests/{test_file}", run.name) for run in run_blocks(NATIVE_TEST_DIR / test_file)}
 
     failed = {run: status for run, status in results.runs.items() if status != "pass"}
     assert failed == {}, "\n".join(results.diagnostics)

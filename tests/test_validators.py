@@ -87,7 +87,7 @@ def test_asl_validator_finds_no_error_in_the_rendered_definition(
 @pytest.mark.parametrize(
     ("machine", "state", "field", "broken", "reported"),
     [
-        ("poll-loop", "GetWorkflowRun", "ResultPath", "$.run[", 'format "asl_result_path"'),
+        ("poll-loop", "FindRunInFlight", "ResultPath", "$.run[", 'format "asl_result_path"'),
         ("events-loop", "WaitForRun", "Output", "{% $merge([$states.input %}", "exactly one schema in oneOf"),
     ],
 )
@@ -139,12 +139,13 @@ def _finding_key(finding: dict[str, Any]) -> tuple[str, str, str]:
     return policy, finding["issue"], ",".join(sorted(finding["location"].get("actions", [])))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def identity_policies(
     emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, dict[str, Any]]]:
     """Every inline policy of the roles POLICY_VARIABLES creates, as applied, by role/policy name: most of their
-    ARNs are known only after apply."""
+    ARNs are known only after apply. Session-scoped, applied once: its tests share one xdist worker (parliament),
+    which runs other tests between them."""
     kms = emulator.client("kms")
     key = kms.create_key(Description=f"{POLICY_STACK} token table")["KeyMetadata"]
     variables = {**POLICY_VARIABLES, "token_table_kms_key_arn": key["Arn"]}
@@ -165,8 +166,8 @@ def identity_policies(
                     )
         yield policies
     finally:
+        # The key goes with the emulator at the end of the session.
         workspace.destroy(variables)
-        kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
 
 
 @pytest.mark.long

@@ -381,6 +381,17 @@ run "events_mode_rejects_empty_names_and_too_long_waits" {
   expect_failures = [var.completion_events, var.completion_events, var.token_table_name]
 }
 
+run "events_mode_rejects_a_callback_watch_longer_than_an_express_execution_allows" {
+  command = plan
+
+  variables {
+    completion_mode   = "events"
+    completion_events = { job_names = ["j"], callback_watch_seconds = 241 }
+  }
+
+  expect_failures = [var.completion_events]
+}
+
 run "events_mode_requires_job_or_crawler_names" {
   command = plan
 
