@@ -14,6 +14,7 @@ import os
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,43 @@ def table(chain: list[Execution], glue: GlueRunSimulator) -> str:
     return format_table(rows, rule=True)
 
 
+# What the table shows of each metric, combinable across CloudWatch's periods.
+METRIC_ROWS = ("Runs", "RunDuration", "ActionsSucceeded", "ActionsFailed", "Polls", "DetectionDelay")
+STATISTICS = ("SampleCount", "Sum", "Maximum")
+
+
+def metrics_table(cloudwatch: Any, metrics: dict[str, Any], since: datetime) -> str:
+    """The loop's run metrics for the demo's runs, read back from the emulator's CloudWatch."""
+    queries = [
+        {
+            "Id": f"m{index}",
+            "Label": f"{name} {statistic}",
+            "MetricStat": {
+                "Metric": {"Namespace": metrics["namespace"], "MetricName": name, "Dimensions": metrics["dimensions"]},
+                "Period": 60,
+                "Stat": statistic,
+            },
+        }
+        for index, (name, statistic) in enumerate((name, statistic) for name in METRIC_ROWS for statistic in STATISTICS)
+    ]
+    window = {"StartTime": since - timedelta(minutes=1), "EndTime": datetime.now(UTC) + timedelta(minutes=1)}
+    answer = cloudwatch.get_metric_data(MetricDataQueries=queries, **window)
+    values = {result["Label"]: result["Values"] for result in answer["MetricDataResults"]}
+    rows = [("metric", "unit", "runs", "sum", "max")]
+    for name in METRIC_ROWS:
+        maxima = values[f"{name} Maximum"]
+        rows.append(
+            (
+                name,
+                metrics["units"][name],
+                f"{sum(values[f'{name} SampleCount']):g}",
+                f"{sum(values[f'{name} Sum']):g}",
+                f"{max(maxima):g}" if maxima else "-",
+            )
+        )
+    return format_table(rows, rule=True)
+
+
 def show_operator_status(arn: str, endpoint_url: str) -> None:
     """What an operator sees of the stopped loop with the module's CLI."""
     command = ["status", "--state-machine-arn", arn, "--endpoint-url", endpoint_url]
@@ -127,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     print("Starting the embedded AWS emulator (moto) on a free loopback port", flush=True)
     emulator = AwsEmulator(quiet=True)
     variables = {"name": NAME, "poll_interval_seconds": args.poll_seconds}
+    demo_started = datetime.now(UTC)
     with GlueRunSimulator().installed() as glue, tempfile.TemporaryDirectory() as workdir:
         glue.on_poll = poll_printer(glue)
         workspace = TerraformWorkspace(Path(workdir), "examples/complete", emulator.endpoint_url, REGION)
@@ -160,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"\nStop reason: {reason}", flush=True)
             show_operator_status(arn, emulator.endpoint_url)
+            metrics = outputs["cloudwatch_metrics"]
+            print(f"\nRun metrics in CloudWatch ({metrics['namespace']}), read back with GetMetricData:")
+            print(metrics_table(emulator.client("cloudwatch"), metrics, demo_started), flush=True)
         finally:
             stop_running_executions(emulator)
             print("terraform destroy", flush=True)

@@ -47,6 +47,15 @@ def test_demo_drives_runs_stops_on_the_injected_failure_and_cleans_up() -> None:
     status = result.stdout.split("$ python -m glue_loop status", 1)[1]
     assert re.search(r"^Last stop +GlueWorkflowActionsFailed", status, re.MULTILINE)
     assert re.search(r"^  retail-demo-crawl-stores +CRAWLER +FAILED", status, re.MULTILINE)
+    metrics = result.stdout.split("read back with GetMetricData:\n", 1)[1].split("\nterraform destroy", 1)[0]
+    _header, _rule, *metric_rows = metrics.splitlines()
+    published = {cells[0]: cells[1:] for cells in (row.split() for row in metric_rows)}
+    # The loop published each run once: 11 actions succeeded and 1 failed over the three runs, as Glue counted.
+    assert published["Runs"] == ["Count", "3", "3", "1"]
+    assert published["ActionsSucceeded"][:3] == ["Count", "3", "11"]
+    assert published["ActionsFailed"][:3] == ["Count", "3", "1"]
+    assert published["Polls"][:2] == ["Count", "3"]
+    assert published["RunDuration"][:2] == published["DetectionDelay"][:2] == ["Seconds", "3"]
     assert "terraform destroy" in result.stdout
     assert "nothing is left behind" in result.stdout
 

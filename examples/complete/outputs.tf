@@ -27,3 +27,8 @@ output "resume_loop_command" {
   description = "AWS CLI commands that resume a paused loop."
   value       = module.glue_loop.resume_loop_command
 }
+
+output "cloudwatch_metrics" {
+  description = "The metrics the loop publishes once per judged run (namespace, dimensions, units)."
+  value       = module.glue_loop.cloudwatch_metrics
+}
