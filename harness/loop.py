@@ -104,6 +104,18 @@ def transitions(history: list[dict[str, Any]]) -> int:
     return sum(1 for event in history if event["type"].endswith("StateEntered"))
 
 
+def run_to_end(sfn: Any, state_machine_arn: str, execution_input: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Start one execution and return its description once it has ended (within 30 s)."""
+    execution = sfn.start_execution(stateMachineArn=state_machine_arn, input=json.dumps(execution_input or {}))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        described: dict[str, Any] = sfn.describe_execution(executionArn=execution["executionArn"])
+        if described["status"] != "RUNNING":
+            return described
+        time.sleep(0.1)
+    raise TimeoutError(execution["executionArn"])
+
+
 def histories_of_two_chains(sfn: Any, state_machine_arn: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Start the loop twice, each time until it stops after one execution (the caller scripts
     the runs), and return both executions' histories: the difference between two runs polled a

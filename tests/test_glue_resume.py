@@ -5,7 +5,6 @@ Step Functions aws-sdk:glue task."""
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from harness.emulator import AwsEmulator
 from harness.glue_simulator import CLEAN, UNTIL_FINISHED, GlueRunSimulator, RunOutcome, state_change_events
+from harness.loop import run_to_end
 
 # crawl, then transform and audit side by side once it succeeds, then publish once transform succeeds.
 GRAPH = (
@@ -313,17 +313,6 @@ def test_an_injected_refusal_fails_one_resume_and_creates_no_run(
     assert client.resume_workflow_run(Name=workflow, RunId=original, NodeIds=["job-transform"])["RunId"]
 
 
-def _ended(sfn: Any, machine: str, state: dict[str, Any]) -> dict[str, Any]:
-    execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps(state))["executionArn"]
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        described: dict[str, Any] = sfn.describe_execution(executionArn=execution)
-        if described["status"] != "RUNNING":
-            return described
-        time.sleep(0.1)
-    raise TimeoutError(execution)
-
-
 def test_a_step_functions_aws_sdk_task_resumes_a_run_and_is_told_glues_refusal(
     emulator: AwsEmulator, client: Any, glue: GlueRunSimulator, workflow: str, create_machine: Callable[..., str]
 ) -> None:
@@ -345,9 +334,9 @@ def test_a_step_functions_aws_sdk_task_resumes_a_run_and_is_told_glues_refusal(
     original = _failed_run(client, glue, workflow, CLEAN)
     state = {"workflow": workflow, "run_id": original, "node_ids": ["job-transform"]}
 
-    resumed = _ended(sfn, machine, state)
+    resumed = run_to_end(sfn, machine, state)
     glue.fail_next("ResumeWorkflowRun", "ConcurrentRunsExceededException")
-    refused = _ended(sfn, machine, state)
+    refused = run_to_end(sfn, machine, state)
 
     assert json.loads(resumed["output"]) == {"RunId": glue.runs_of(workflow)[1].run_id, "NodeIds": ["job-transform"]}
     assert (refused["status"], refused["error"]) == ("FAILED", "Glue.ConcurrentRunsExceededException")

@@ -4,13 +4,13 @@ throttling for a number of calls, failing each task as its integration names the
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from harness.emulator import ACCOUNT_ID, AwsEmulator
+from harness.loop import run_to_end
 from harness.service_faults import InjectedFault, ServiceFaults
 
 # The role create_machine gives its state machines.
@@ -34,18 +34,6 @@ def one_task(resource: str, parameters: dict[str, Any], **task: Any) -> dict[str
 GET_PARAMETER = one_task("arn:aws:states:::aws-sdk:ssm:getParameter", {"Name": PARAMETER})
 
 
-def run(sfn: Any, arn: str) -> dict[str, Any]:
-    """Start an execution and return its description once it has ended."""
-    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        described: dict[str, Any] = sfn.describe_execution(executionArn=execution)
-        if described["status"] != "RUNNING":
-            return described
-        time.sleep(0.1)
-    raise TimeoutError(execution)
-
-
 def test_a_denial_fails_only_that_action_of_that_role_with_the_services_access_denied_error(
     sfn: Any, create_machine: Callable[..., str], faults: ServiceFaults
 ) -> None:
@@ -53,9 +41,9 @@ def test_a_denial_fails_only_that_action_of_that_role_with_the_services_access_d
     faults.deny(OTHER_ROLE, "ssm:GetParameter")
     faults.deny(LOOP_ROLE, "ssm:GetParameters")
 
-    allowed = run(sfn, machine)
+    allowed = run_to_end(sfn, machine)
     faults.deny(LOOP_ROLE, "ssm:GetParameter")
-    denied, denied_again = run(sfn, machine), run(sfn, machine)
+    denied, denied_again = run_to_end(sfn, machine), run_to_end(sfn, machine)
 
     assert allowed["status"] == "SUCCEEDED"
     assert (denied["status"], denied["error"]) == ("FAILED", "Ssm.AccessDeniedException")
@@ -79,8 +67,8 @@ def test_a_denial_applies_to_the_role_the_task_runs_under(
     )
     faults.deny(OTHER_ROLE, "ssm:GetParameter")
 
-    assert run(sfn, as_other)["error"] == "Ssm.AccessDeniedException"
-    assert run(sfn, create_machine("faults-own-role", GET_PARAMETER))["status"] == "SUCCEEDED"
+    assert run_to_end(sfn, as_other)["error"] == "Ssm.AccessDeniedException"
+    assert run_to_end(sfn, create_machine("faults-own-role", GET_PARAMETER))["status"] == "SUCCEEDED"
 
 
 def test_throttling_fails_the_next_calls_only_as_many_times_as_asked(
@@ -89,7 +77,7 @@ def test_throttling_fails_the_next_calls_only_as_many_times_as_asked(
     machine = create_machine("faults-throttle", GET_PARAMETER)
     faults.throttle("ssm:GetParameter", times=2)
 
-    first, second, third = run(sfn, machine), run(sfn, machine), run(sfn, machine)
+    first, second, third = run_to_end(sfn, machine), run_to_end(sfn, machine), run_to_end(sfn, machine)
 
     assert [first.get("error"), second.get("error"), third["status"]] == [
         "Ssm.ThrottlingException",
@@ -133,7 +121,7 @@ def test_denials_are_named_as_each_integration_names_the_services_errors(
     machine = create_machine(f"faults-{action.replace(':', '-')}", one_task(resource, parameters))
     faults.deny(LOOP_ROLE, action)
 
-    failed = run(sfn, machine)
+    failed = run_to_end(sfn, machine)
 
     assert (failed["status"], failed["error"]) == ("FAILED", error)
     assert f"is not authorized to perform: {action}" in failed["cause"]
@@ -153,7 +141,7 @@ def test_throttling_of_dynamodb_is_named_as_its_modelled_error(
     machine = create_machine("faults-put", one_task("arn:aws:states:::aws-sdk:dynamodb:putItem", item))
     faults.throttle("dynamodb:PutItem", times=1, code="ProvisionedThroughputExceededException")
 
-    throttled, stored = run(sfn, machine), run(sfn, machine)
+    throttled, stored = run_to_end(sfn, machine), run_to_end(sfn, machine)
 
     assert throttled["error"] == "DynamoDb.ProvisionedThroughputExceededException"
     assert stored["status"] == "SUCCEEDED"
