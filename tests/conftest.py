@@ -133,6 +133,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Fail a grouped test that --dist loadgroup did not group: each worker would then apply every
+    session-scoped stack of its group itself, which doubles the slowest setups without failing a test.
+    pytest-xdist names the group in the node id, which pytest 9.2 no longer lets it change
+    (pytest-dev/pytest-xdist#1386)."""
+    if item.config.getoption("loadgroup", False) and item.get_closest_marker("xdist_group") and "@" not in item.nodeid:
+        pytest.fail(f"--dist loadgroup did not group {item.nodeid} (pytest-dev/pytest-xdist#1386)")
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[AwsEmulator]:
     aws = AwsEmulator()

@@ -7,7 +7,7 @@ import copy
 import json
 import os
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -140,9 +140,7 @@ def _finding_key(finding: dict[str, Any]) -> tuple[str, str, str]:
 
 
 @pytest.fixture(scope="session")
-def identity_policies(
-    emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, dict[str, Any]]]:
+def identity_policies(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     """Every inline policy of the roles POLICY_VARIABLES creates, as applied, by role/policy name: most of their
     ARNs are known only after apply. Session-scoped, applied once: its tests share one xdist worker (parliament),
     which runs other tests between them."""
@@ -151,23 +149,18 @@ def identity_policies(
     variables = {**POLICY_VARIABLES, "token_table_kms_key_arn": key["Arn"]}
     workspace = TerraformWorkspace(tmp_path_factory.mktemp("parliament"), ".", emulator.endpoint_url, REGION)
     workspace.init()
-    try:
-        workspace.apply(variables)
-        iam = emulator.client("iam")
-        policies: dict[str, dict[str, Any]] = {}
-        for page in iam.get_paginator("list_roles").paginate():
-            for role in page["Roles"]:
-                if not role["RoleName"].startswith(POLICY_STACK):
-                    continue
-                for name in iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]:
-                    document = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=name)["PolicyDocument"]
-                    policies[f"{role['RoleName']}/{name}"] = (
-                        json.loads(document) if isinstance(document, str) else document
-                    )
-        yield policies
-    finally:
-        # The key goes with the emulator at the end of the session.
-        workspace.destroy(variables)
+    # Nothing reads the stack after the policies: it goes with the emulator, like the key.
+    workspace.apply(variables)
+    iam = emulator.client("iam")
+    policies: dict[str, dict[str, Any]] = {}
+    for page in iam.get_paginator("list_roles").paginate():
+        for role in page["Roles"]:
+            if not role["RoleName"].startswith(POLICY_STACK):
+                continue
+            for name in iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]:
+                document = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=name)["PolicyDocument"]
+                policies[f"{role['RoleName']}/{name}"] = json.loads(document) if isinstance(document, str) else document
+    return policies
 
 
 @pytest.mark.long
