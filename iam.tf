@@ -57,6 +57,15 @@ data "aws_iam_policy_document" "loop" {
     resources = [local.glue_workflow_arn]
   }
 
+  dynamic "statement" {
+    for_each = var.recovery.enabled ? [1] : []
+    content {
+      sid       = "ResumeFailedNodes"
+      actions   = ["glue:ResumeWorkflowRun"]
+      resources = [local.glue_workflow_arn]
+    }
+  }
+
   statement {
     sid       = "ContinueAsNewExecution"
     actions   = ["states:StartExecution"]

@@ -8,9 +8,17 @@ locals {
   history_event_budget    = 20000
   history_events_per_poll = { poll = 9, events = 13 }
   history_events_per_run  = 34
-  history_event_reserve   = 200
+  # A recovery attempt (FindFailedNodes to ResumeWorkflowRun, and the resumed run's judging and
+  # metrics; its polls count as polls), and a run accepted after its recovery is spent (the
+  # notice, then JudgeRun again): measured in the tests.
+  history_events_per_recovery_attempt = 28
+  history_events_per_accepted_run     = 16
+  history_events_of_recovery_per_run = var.recovery.enabled ? (
+    var.recovery.max_attempts * local.history_events_per_recovery_attempt + (var.recovery.when_exhausted == "continue" ? local.history_events_per_accepted_run : 0)
+  ) : 0
+  history_event_reserve = 200
   max_polls_per_execution = var.max_polls_per_execution > 0 ? var.max_polls_per_execution : floor(
-    (local.history_event_budget - local.history_event_reserve - var.runs_per_execution * local.history_events_per_run) / local.history_events_per_poll[var.completion_mode]
+    (local.history_event_budget - local.history_event_reserve - var.runs_per_execution * (local.history_events_per_run + local.history_events_of_recovery_per_run)) / local.history_events_per_poll[var.completion_mode]
   )
 
   # A kind of unsuccessful action that must never stop the loop gets a threshold no run reaches.
@@ -47,6 +55,7 @@ locals {
     runs_per_execution      = var.runs_per_execution
     tolerated               = local.tolerated
     adopt_run_in_flight     = var.adopt_run_in_flight
+    recovery                = var.recovery
     pause_parameter         = local.pause_parameter_name
     sns_topic_arn           = local.notify ? local.sns_topic_arn : ""
     # Dimensions in PutMetricData's own shape; names and units are in metrics.tf.

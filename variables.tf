@@ -96,6 +96,39 @@ variable "stop_policy" {
   }
 }
 
+variable "recovery" {
+  description = "Recovery before stopping, off by default. With enabled, a run that ends COMPLETED and would stop the loop by a kind of action in on_actions (failed, timed_out, stopped, errored) is resumed: after backoff_seconds the loop calls glue:ResumeWorkflowRun with every job and crawler node of the run that did not succeed, then waits for and judges the resumed run like any run, at most max_attempts times per run. When they are spent, when_exhausted says what follows: stop, as without recovery (the cause lists every attempt), or continue, which publishes the notice and goes on with the next run. A run that ends STOPPED or ERROR cannot be resumed and always stops the loop."
+  type = object({
+    enabled         = optional(bool, false)
+    max_attempts    = optional(number, 2)
+    backoff_seconds = optional(number, 60)
+    on_actions      = optional(list(string), ["failed", "timed_out"])
+    when_exhausted  = optional(string, "stop")
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.recovery.max_attempts >= 1 && var.recovery.max_attempts <= 10 && floor(var.recovery.max_attempts) == var.recovery.max_attempts
+    error_message = "recovery.max_attempts must be a whole number from 1 to 10."
+  }
+
+  validation {
+    condition     = var.recovery.backoff_seconds >= 0 && var.recovery.backoff_seconds <= 86400 && floor(var.recovery.backoff_seconds) == var.recovery.backoff_seconds
+    error_message = "recovery.backoff_seconds must be a whole number from 0 to 86400."
+  }
+
+  validation {
+    condition     = length(var.recovery.on_actions) > 0 && alltrue([for kind in var.recovery.on_actions : contains(["failed", "timed_out", "stopped", "errored"], kind)])
+    error_message = "recovery.on_actions must name one or more of failed, timed_out, stopped and errored."
+  }
+
+  validation {
+    condition     = contains(["stop", "continue"], var.recovery.when_exhausted)
+    error_message = "recovery.when_exhausted must be stop or continue."
+  }
+}
+
 variable "max_runs" {
   description = "Clean runs after which the chain ends on its own; 0 runs forever."
   type        = number

@@ -36,11 +36,13 @@ def any_definition(plan: Callable[[str], dict[str, Any]], request: pytest.Fixtur
 @pytest.mark.parametrize("template", ["statemachine.asl.json", "statemachine.events.json", "callback.asl.json"])
 def test_templates_are_plain_json_in_jsonpath_but_the_states_that_need_jsonata(template: str) -> None:
     """JSONata only where JSONPath cannot do the job: the events mode token wait (the clock for its
-    token's expiry), the pause test (lowercase and trim), the pause's end (adds stop_reason), the
-    judge (a Choice rule may Assign only in JSONata), the failed-node lookup (joined conditions in a
-    filter, the list cut at 100), the stop (chooses and joins its cause), the run's start (filters
-    the user's run properties, numbers as strings), the run's reads and the next run in place (a
-    run's CompletedOn, absent while it runs) and the run's metrics (a clock, arithmetic on times)."""
+    token's expiry), the pause test (lowercase and trim), the chain's end (adds stop_reason), the
+    cooldown (0 s before a chain's first run), the judge and the choices after it (a Choice rule may
+    Assign only in JSONata; they read the verdict variable), the resume (appends to the attempts),
+    the failed-node lookup (joined conditions in a filter, the list cut at 100), the stop (chooses and
+    joins its cause), the run's start (filters the user's run properties, numbers as strings), the
+    run's reads and the next run in place (a run's CompletedOn, absent while it runs) and the run's
+    metrics (a clock, arithmetic on times)."""
     loaded = json.loads((REPO_ROOT / template).read_text())
     states = loaded.get("States", loaded)  # statemachine.events.json holds states only
 
@@ -48,13 +50,17 @@ def test_templates_are_plain_json_in_jsonpath_but_the_states_that_need_jsonata(t
     jsonata = {
         "statemachine.asl.json": {
             "IsPaused",
-            "LoopPaused",
+            "ChainEnded",
+            "Cooldown",
             "StartWorkflowRun",
             "GetWorkflowRun",
             "JudgeRun",
             "PublishRunMetrics",
             "FindFailedNodes",
+            "RecoverOrStop",
+            "ResumeWorkflowRun",
             "BuildStop",
+            "ShouldNotify",
             "NextRunInPlace",
         },
         "statemachine.events.json": {"WaitForRun"},
@@ -149,6 +155,13 @@ def test_rendered_definition_carries_workflow_name_and_settings(definition: dict
         "runs_per_execution": 1,
         "tolerated": {"failed": 0, "timed_out": 0, "stopped": 0, "errored": 0},
         "adopt_run_in_flight": True,
+        "recovery": {
+            "enabled": False,
+            "max_attempts": 2,
+            "backoff_seconds": 60,
+            "on_actions": ["failed", "timed_out"],
+            "when_exhausted": "stop",
+        },
         "pause_parameter": "/glue-workflow-loop/nightly-sales-loop/paused",
         "sns_topic_arn": "",
         "metrics": {
@@ -159,7 +172,9 @@ def test_rendered_definition_carries_workflow_name_and_settings(definition: dict
     }
 
 
-@pytest.mark.parametrize("task", ["StartWorkflowRun", "GetWorkflowRun", "FindFailedNodes", "FindRunInFlight"])
+@pytest.mark.parametrize(
+    "task", ["StartWorkflowRun", "GetWorkflowRun", "FindFailedNodes", "FindRunInFlight", "ResumeWorkflowRun"]
+)
 def test_glue_calls_retry_throttling_and_internal_errors_with_backoff(definition: dict[str, Any], task: str) -> None:
     (retrier,) = definition["States"][task]["Retry"]
 

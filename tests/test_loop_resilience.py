@@ -12,7 +12,7 @@ import pytest
 from conftest import WORKFLOW, pause_parameter_of
 from harness.emulator import AwsEmulator
 from harness.glue_simulator import CLEAN, GlueRunSimulator, RunOutcome
-from harness.loop import histories_of_two_chains, history_events, transitions, wait_until_stopped
+from harness.loop import entered_states, histories_of_two_chains, history_events, transitions, wait_until_stopped
 from harness.sfn_faults import start_execution_times_out
 from harness.terraform import REPO_ROOT
 from harness.tf_config import locals_of
@@ -89,10 +89,7 @@ def test_run_longer_than_the_budget_is_handed_over_to_fresh_executions_polling_t
     assert {execution.input.get("run_number", 1) for execution in chain} == {1}
     chain_id = chain[1].input["chain_id"]
     assert [execution.name for execution in chain[1:]] == [f"{chain_id}-{n}" for n in (2, 3, 4)]
-    polls_per_execution = [
-        sum(1 for event in history_events(sfn, execution.arn) if event["type"] == "WaitStateEntered")
-        for execution in chain
-    ]
+    polls_per_execution = [entered_states(sfn, execution.arn).count("WaitForRun") for execution in chain]
     assert polls_per_execution == [2, 2, 2, 2]
 
 
@@ -160,7 +157,8 @@ def test_max_runs_ends_the_chain_after_that_many_clean_runs(
         for event in history_events(sfn, chain[-1].arn)
         if event["type"].endswith("StateEntered")
     ]
-    assert entered[-1] == "MaxRunsReached"
+    assert entered[-1] == "ChainEnded"
+    assert (chain[-1].output or {}).get("stop_reason") == "max_runs"
 
 
 def test_cooldown_waits_before_each_next_run_but_not_the_first(
@@ -172,15 +170,17 @@ def test_cooldown_waits_before_each_next_run_but_not_the_first(
 
     first, second = wait_until_stopped(sfn, loop)
 
-    def waited_states(arn: str) -> list[str]:
-        return [
-            event["stateEnteredEventDetails"]["name"]
-            for event in history_events(sfn, arn)
-            if event["type"] == "WaitStateEntered"
+    def cooldown_seconds(arn: str) -> float:
+        """How long the execution stayed in Cooldown: a chain's first run is not cooled down."""
+        history = history_events(sfn, arn)
+        (entered,) = [
+            e["timestamp"] for e in history if e.get("stateEnteredEventDetails", {}).get("name") == "Cooldown"
         ]
+        (exited,) = [e["timestamp"] for e in history if e.get("stateExitedEventDetails", {}).get("name") == "Cooldown"]
+        return float((exited - entered).total_seconds())
 
-    assert waited_states(first.arn) == ["WaitForRun"]
-    assert waited_states(second.arn) == ["Cooldown", "WaitForRun"]
+    assert cooldown_seconds(first.arn) < 0.5
+    assert cooldown_seconds(second.arn) >= 1
 
 
 def test_tolerated_failures_count_as_clean_until_there_are_more(
