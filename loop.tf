@@ -8,11 +8,16 @@ locals {
   history_event_budget    = 20000
   history_events_per_poll = { poll = 9, events = 13 }
   history_events_per_run  = 34
-  # A recovery attempt (FindFailedNodes to ResumeWorkflowRun, and the resumed run's judging and
-  # metrics; its polls count as polls), and a run accepted after its recovery is spent (the
-  # notice, then JudgeRun again): measured in the tests.
-  history_events_per_recovery_attempt = 28
-  history_events_per_accepted_run     = 16
+  # A recovery attempt (FindFailedNodes, RecoverOrStop, RecoveryBackoff, ResumeWorkflowRun, then
+  # the resumed run's poll, metrics and second JudgeRun: 5 + 2 + 2 + 5 + 9 + 7 = 30), so that a run
+  # recovered on its k-th attempt costs a clean run's events plus k attempts; and a run accepted
+  # once its recovery is spent (its last FindFailedNodes and RecoverOrStop, BuildStop, ShouldNotify,
+  # Notify, ShouldNotify, JudgeRun again: 7 + 2 + 2 + 5 + 2 + 2 = 20). Measured in poll mode
+  # (tests/test_recovery.py). The attempt counts its resumed run's one poll, as a run's events count
+  # its one poll; in events mode that poll is a token wait, which costs less (measured too), so 30 is
+  # an upper bound there.
+  history_events_per_recovery_attempt = 30
+  history_events_per_accepted_run     = 20
   history_events_of_recovery_per_run = var.recovery.enabled ? (
     var.recovery.max_attempts * local.history_events_per_recovery_attempt + (var.recovery.when_exhausted == "continue" ? local.history_events_per_accepted_run : 0)
   ) : 0
@@ -111,6 +116,10 @@ resource "aws_sfn_state_machine" "this" {
     precondition {
       condition     = var.create_sample_workflow || var.glue_workflow_name != null
       error_message = "glue_workflow_name must be set unless create_sample_workflow is true."
+    }
+    precondition {
+      condition     = local.max_polls_per_execution >= 1
+      error_message = "runs_per_execution runs with their recovery attempts leave no room for polls in an execution's history budget: lower runs_per_execution or recovery.max_attempts, or set max_polls_per_execution."
     }
     precondition {
       condition     = var.create_role || var.role_arn != null

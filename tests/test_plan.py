@@ -175,6 +175,8 @@ def test_every_bad_variable_is_refused_with_a_message_naming_it_and_the_rule(roo
         "stop_policy": {"tolerated_actions": -1},
         "metrics": {"namespace": "AWS/Glue"},
         "dashboard_name": "nightly sales",
+        # Every field of recovery is bad: each of its four validations reports its own message.
+        "recovery": {"max_attempts": 0, "backoff_seconds": -1, "on_actions": [], "when_exhausted": "retry"},
     }
     messages = [
         "name must be 1-64 characters",
@@ -193,6 +195,10 @@ def test_every_bad_variable_is_refused_with_a_message_naming_it_and_the_rule(roo
         "stop_policy.tolerated_actions must be a whole number of 0 or more",
         "metrics.namespace must be 1-255 printable ASCII characters",
         "dashboard_name must be 1-255 characters of letters, digits",
+        "recovery.max_attempts must be a whole number from 1 to 10",
+        "recovery.backoff_seconds must be a whole number from 0 to 86400",
+        "recovery.on_actions must name one or more of failed, timed_out, stopped and errored",
+        "recovery.when_exhausted must be stop or continue",
     ]
 
     error = " ".join(root_module.plan_error({**PLAN_CONFIGS["default"], **bad_values}).split())

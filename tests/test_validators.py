@@ -40,6 +40,8 @@ POLICY_VARIABLES: dict[str, Any] = {
     "create_sns_topic": True,
     "tracing_enabled": True,
     "logging": {"level": "ALL"},
+    # Off by default: on, so that parliament reads the statement it adds (glue:ResumeWorkflowRun on the workflow).
+    "recovery": {"enabled": True},
 }
 IDENTITY_POLICIES = {
     f"{POLICY_STACK}/glue-workflow-loop",

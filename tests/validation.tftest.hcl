@@ -31,6 +31,7 @@ run "accepts_the_lowest_and_shortest_values" {
     role_path                              = "/"
     cloudwatch_log_group_name              = "g"
     cloudwatch_log_group_retention_in_days = 0
+    recovery                               = { enabled = true, max_attempts = 1, backoff_seconds = 0, on_actions = ["errored"], when_exhausted = "continue" }
   }
 
   assert {
@@ -59,6 +60,7 @@ run "accepts_the_highest_and_longest_values" {
     sns_topic_arn                          = "arn:aws:sns:eu-west-1:123456789012:loop-stops"
     sns_topic_kms_key_arn                  = "arn:aws:kms:eu-west-1:123456789012:key/sns"
     role_permissions_boundary              = "arn:aws:iam::123456789012:policy/boundaries/data-platform"
+    recovery                               = { enabled = true, max_attempts = 10, backoff_seconds = 86400, on_actions = ["failed", "timed_out", "stopped", "errored"], when_exhausted = "stop" }
   }
 
   assert {
@@ -118,6 +120,7 @@ run "rejects_values_below_their_range" {
     max_runs                               = -1
     cooldown_seconds                       = -1
     cloudwatch_log_group_retention_in_days = -1
+    recovery                               = { max_attempts = 0 }
   }
 
   expect_failures = [
@@ -129,6 +132,7 @@ run "rejects_values_below_their_range" {
     var.max_runs,
     var.cooldown_seconds,
     var.cloudwatch_log_group_retention_in_days,
+    var.recovery,
   ]
 }
 
@@ -147,6 +151,7 @@ run "rejects_values_above_their_range" {
     role_path                              = "/${format("%0511d", 0)}/"
     cloudwatch_log_group_name              = format("%0513d", 0)
     cloudwatch_log_group_retention_in_days = 3654
+    recovery                               = { backoff_seconds = 86401 }
   }
 
   expect_failures = [
@@ -161,6 +166,7 @@ run "rejects_values_above_their_range" {
     var.role_path,
     var.cloudwatch_log_group_name,
     var.cloudwatch_log_group_retention_in_days,
+    var.recovery,
   ]
 }
 
@@ -175,6 +181,7 @@ run "rejects_fractional_numbers" {
     max_runs                               = 1.5
     cooldown_seconds                       = 0.5
     cloudwatch_log_group_retention_in_days = 30.5
+    recovery                               = { max_attempts = 1.5 }
   }
 
   expect_failures = [
@@ -185,6 +192,7 @@ run "rejects_fractional_numbers" {
     var.max_runs,
     var.cooldown_seconds,
     var.cloudwatch_log_group_retention_in_days,
+    var.recovery,
   ]
 }
 
@@ -205,6 +213,7 @@ run "rejects_malformed_names_and_arns" {
     cloudwatch_log_group_kms_key_id = "alias/logs"
     sns_topic_arn                   = "arn:aws:sqs:eu-west-1:123456789012:loop-stops"
     sns_topic_kms_key_arn           = "alias/sns"
+    recovery                        = { on_actions = ["failed", "succeeded"] }
   }
 
   expect_failures = [
@@ -221,7 +230,61 @@ run "rejects_malformed_names_and_arns" {
     var.cloudwatch_log_group_kms_key_id,
     var.sns_topic_arn,
     var.sns_topic_kms_key_arn,
+    var.recovery,
   ]
+}
+
+# recovery is one object: a run holding two bad fields of it could not tell which validation
+# refused it, so the bad values the runs above leave untried get a run each.
+
+run "recovery_rejects_more_than_10_attempts" {
+  command = plan
+
+  variables {
+    recovery = { max_attempts = 11 }
+  }
+
+  expect_failures = [var.recovery]
+}
+
+run "recovery_rejects_a_negative_backoff" {
+  command = plan
+
+  variables {
+    recovery = { backoff_seconds = -1 }
+  }
+
+  expect_failures = [var.recovery]
+}
+
+run "recovery_rejects_a_fractional_backoff" {
+  command = plan
+
+  variables {
+    recovery = { backoff_seconds = 0.5 }
+  }
+
+  expect_failures = [var.recovery]
+}
+
+run "recovery_rejects_no_kind_of_action" {
+  command = plan
+
+  variables {
+    recovery = { on_actions = [] }
+  }
+
+  expect_failures = [var.recovery]
+}
+
+run "recovery_rejects_an_unknown_when_exhausted" {
+  command = plan
+
+  variables {
+    recovery = { when_exhausted = "retry" }
+  }
+
+  expect_failures = [var.recovery]
 }
 
 run "requires_a_workflow_name_without_the_sample_workflow" {

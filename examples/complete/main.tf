@@ -7,6 +7,7 @@ module "glue_loop" {
 
   name                  = var.name
   poll_interval_seconds = var.poll_interval_seconds
+  recovery              = var.recovery
 
   create_sample_workflow = true
   sample_workflow = {

@@ -15,3 +15,16 @@ variable "poll_interval_seconds" {
   type        = number
   default     = 30
 }
+
+variable "recovery" {
+  description = "Recovery before stopping, passed to the module's recovery input (off by default): with enabled, a run whose unsuccessful jobs or crawlers would stop the loop is resumed (glue:ResumeWorkflowRun) up to max_attempts times, backoff_seconds after each try, before the loop stops (when_exhausted = \"stop\") or goes on (\"continue\")."
+  type = object({
+    enabled         = optional(bool, false)
+    max_attempts    = optional(number, 2)
+    backoff_seconds = optional(number, 60)
+    on_actions      = optional(list(string), ["failed", "timed_out"])
+    when_exhausted  = optional(string, "stop")
+  })
+  default  = {}
+  nullable = false
+}
