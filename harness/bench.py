@@ -23,7 +23,7 @@ from typing import Any
 from harness.asl import with_config
 from harness.emulator import ACCOUNT_ID, REGION, AwsEmulator
 from harness.eventbridge import EventsLoop, create_events_loop, wait_for_token
-from harness.glue_simulator import UNTIL_FINISHED, GlueRunSimulator, RunOutcome, state_change_events
+from harness.glue_simulator import CLEAN, UNTIL_FINISHED, GlueRunSimulator, RunOutcome, state_change_events
 from harness.loop import Execution, entered_states, history_events, judged_at, transitions, wait_until_stopped
 from harness.plans import rendered_definition
 from harness.report import format_table
@@ -82,6 +82,16 @@ class Bench:
         arn = self.machine(name, with_config(self.definition, poll_interval_seconds=0, **settings))
         self.glue.script(WORKFLOW, RunOutcome(failed=1, running_polls=polls - 1))
         return self.run(arn)
+
+    def last_run(self, *outcomes: RunOutcome) -> Execution:
+        """The one execution of a chain whose first clean run is its last (max_runs 1), with
+        recovery on and no backoff, its runs ending as ``outcomes`` say (a resumed run included)."""
+        name = f"bench-{uuid.uuid4().hex[:8]}"
+        settings: dict[str, bool | int] = {"recovery_enabled": True, "recovery_backoff_seconds": 0, "max_runs": 1}
+        arn = self.machine(name, with_config(self.definition, poll_interval_seconds=0, **settings))
+        self.glue.script(WORKFLOW, *outcomes)
+        (execution,) = self.run(arn)
+        return execution
 
     def events_loop(self, planned: dict[str, Any], **settings: int) -> EventsLoop:
         name = f"bench-{uuid.uuid4().hex[:8]}"
@@ -142,6 +152,20 @@ class Bench:
         run = self.glue.finish(run_id)
         callbacks = [loop.delivery.deliver(event) for event in state_change_events(run)]
         return wait_until_stopped(self.sfn, loop.arn), sum(1 for arn in callbacks if arn)
+
+
+def print_recovered_run(bench: Bench) -> None:
+    """History events and state transitions of a run that fails once, is resumed and then
+    succeeds, each run polled once, beside those of a run that succeeds at once."""
+    recovered = bench.events(bench.last_run(RunOutcome(failed=1), CLEAN))
+    clean = bench.events(bench.last_run(CLEAN))
+    added = len(recovered) - len(clean), transitions(recovered) - transitions(clean)
+    print(
+        f"A run that fails once, is resumed and succeeds (each run polled once): {len(recovered)} history events,",
+        end=" ",
+    )
+    print(f"{transitions(recovered)} state transitions; a clean run: {len(clean)} and {transitions(clean)},", end=" ")
+    print(f"so a recovery attempt adds {added[0]} and {added[1]}")
 
 
 def print_lag_delays(bench: Bench, events_plan: dict[str, Any]) -> None:
@@ -221,6 +245,7 @@ def main() -> int:
         per_poll_transitions = (transitions(longer) - transitions(short)) / 100
         print(f"State transitions of a run polled once: {transitions(short)}", end="; ")
         print(f"per poll: {per_poll_transitions:g}")
+        print_recovered_run(bench)
         print(f"Events of an execution that spends the whole budget: {full_events} (AWS quota {QUOTA})\n")
 
         header = (

@@ -1,7 +1,8 @@
 """make demo: the continuous loop driving the sample retail workflow in an embedded AWS emulator.
 
 Applies examples/complete to an in-process moto server, starts the loop, lets the Glue run
-simulator end each workflow run (failing one node of one run if asked), prints a line per poll,
+simulator end each workflow run (failing one node of one run if asked, and with the loop's
+recovery on, failing it once in another run, which the loop resumes), prints a line per poll,
 a table per run and the operator CLI's status of the stopped loop, and destroys everything on
 the way out, Ctrl-C included.
 """
@@ -29,6 +30,10 @@ NAME = "retail-demo"
 JOB_STEPS = ("clean_sales", "aggregate_sales", "handle_errors", "refresh_dashboard")
 CRAWLER_SOURCES = ("sales", "stores")
 VERDICTS = {"SUCCEEDED": "clean: next run started", "ABORTED": "stopped by the demo"}
+# The recovery input the demo gives the loop with --fail-once-at-run: one attempt, soon. The kinds
+# of action it resumes are those of --fail-state (the recovery input's on_actions).
+RECOVERY = {"enabled": True, "max_attempts": 1, "backoff_seconds": 1}
+RECOVERED_ACTIONS = {"FAILED": "failed", "TIMEOUT": "timed_out", "STOPPED": "stopped", "ERROR": "errored"}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -45,13 +50,58 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=[*JOB_STEPS, *(f"crawl_{source}" for source in CRAWLER_SOURCES)],
         help="job step or crawler that fails",
     )
-    parser.add_argument("--fail-state", default="FAILED", choices=["FAILED", "TIMEOUT", "STOPPED", "ERROR"])
+    parser.add_argument(
+        "--fail-once-at-run",
+        type=int,
+        default=0,
+        help="run in which --fail-node fails once and succeeds when resumed; turns the loop's recovery on"
+        f" ({RECOVERY['max_attempts']} attempt, {RECOVERY['backoff_seconds']} s backoff: --fail-at-run's run is then"
+        " resumed and fails again; 0: recovery off)",
+    )
+    parser.add_argument("--fail-state", default="FAILED", choices=list(RECOVERED_ACTIONS))
     parser.add_argument("--poll-seconds", type=int, default=1, help="the loop's poll_interval_seconds")
     parser.add_argument("--running-polls", type=int, default=2, help="polls that see each run still RUNNING")
     args = parser.parse_args(argv)
     if args.runs < 1 or not 0 <= args.fail_at_run <= args.runs:
         parser.error("need --runs >= 1 and 0 <= --fail-at-run <= --runs")
+    if not 0 <= args.fail_once_at_run <= (args.fail_at_run - 1 if args.fail_at_run else args.runs):
+        parser.error("need 0 <= --fail-once-at-run <= --runs, and before --fail-at-run, where the loop stops")
     return args
+
+
+def scripted_outcomes(args: argparse.Namespace, failing: str) -> list[RunOutcome]:
+    """How each run the loop starts, and each run it resumes, ends, in the order they start."""
+    clean = RunOutcome(running_polls=args.running_polls)
+    failed = RunOutcome(running_polls=args.running_polls, node_states={failing: args.fail_state})
+    # With recovery on, the loop resumes --fail-at-run's run as often as it may; the node fails each time.
+    attempts = RECOVERY["max_attempts"] if args.fail_once_at_run else 0
+    outcomes: list[RunOutcome] = []
+    for number in range(1, args.runs + 1):
+        if number == args.fail_once_at_run:
+            outcomes += [failed, clean]
+        elif number == args.fail_at_run:
+            outcomes += [failed] * (1 + attempts)
+        else:
+            outcomes.append(clean)
+    return outcomes
+
+
+def started_runs(glue: GlueRunSimulator) -> list[list[SimulatedRun]]:
+    """The runs the loop started, each with the runs that resumed it, in order. The demo's loop runs
+    one run at a time, so a resumed run follows the run it resumes."""
+    groups: list[list[SimulatedRun]] = []
+    for run in glue.runs_of(NAME):
+        if run.restarted:
+            groups[-1].append(run)
+        else:
+            groups.append([run])
+    return groups
+
+
+def run_label(glue: GlueRunSimulator, run: SimulatedRun) -> str:
+    """The run's number among those the loop started; "resumed" after it for a run that resumes one."""
+    number = next(number for number, group in enumerate(started_runs(glue), start=1) if run in group)
+    return f"{number} resumed" if run.restarted else str(number)
 
 
 def node_name(sample: dict[str, Any], node: str) -> str:
@@ -62,9 +112,8 @@ def node_name(sample: dict[str, Any], node: str) -> str:
 
 def poll_printer(glue: GlueRunSimulator) -> PollObserver:
     def print_poll(run: SimulatedRun, status: str, statistics: dict[str, int]) -> None:
-        number = glue.runs_of(NAME).index(run) + 1
         print(
-            f"  poll  run {number:>2}  {run.run_id[:14]}…  {status:<9}"
+            f"  poll  run {run_label(glue, run):<9}  {run.run_id[:14]}…  {status:<9}"
             f"  actions: {statistics['SucceededActions']} succeeded, {statistics['FailedActions']} failed,"
             f" {statistics['RunningActions']} running of {statistics['TotalActions']}",
             flush=True,
@@ -77,7 +126,7 @@ def drive(sfn: Any, arn: str, glue: GlueRunSimulator, runs: int) -> list[Executi
     """Wait for the chain to stop; stop it once it starts a run beyond the scripted ones."""
     while not has_ended(chain := executions(sfn, arn)):
         running = [execution for execution in chain if execution.status == "RUNNING"]
-        if running and len(glue.runs_of(NAME)) > runs:
+        if running and len(started_runs(glue)) > runs:
             sfn.stop_execution(executionArn=running[0].arn, cause=f"demo: {runs} runs driven")
         time.sleep(0.2)
     return chain
@@ -93,27 +142,45 @@ def stop_running_executions(emulator: AwsEmulator) -> None:
             sfn.stop_execution(executionArn=execution["executionArn"], cause="demo: interrupted")
 
 
+def verdict(execution: Execution, runs: list[SimulatedRun], index: int) -> str:
+    """What the loop made of ``runs[index]``, one of the runs of ``execution``: every run but the
+    last was resumed (by the next), and the execution's end judged the last."""
+    if index + 1 < len(runs):
+        return "resumed: " + ", ".join(runs[index + 1].restarted)
+    if execution.status == "SUCCEEDED" and index > 0:
+        return "recovered: next run started"
+    return VERDICTS.get(execution.status, execution.error or execution.status)
+
+
 def table(chain: list[Execution], glue: GlueRunSimulator) -> str:
     rows = [("run", "run id", "execution", "succeeded", "failed", "verdict")]
-    for number, (execution, run) in enumerate(zip(chain, glue.runs_of(NAME), strict=False), start=1):
-        statistics = run.statistics(run.finished)
-        unsuccessful = statistics["TotalActions"] - statistics["SucceededActions"] if run.finished else 0
-        verdict = VERDICTS.get(execution.status, execution.error or execution.status)
-        rows.append(
-            (
-                str(number),
-                run.run_id[:14] + "…",
-                "…" + execution.name[-13:],
-                str(statistics["SucceededActions"]),
-                str(unsuccessful),
-                verdict,
+    for execution, runs in zip(chain, started_runs(glue), strict=False):
+        for index, run in enumerate(runs):
+            statistics = run.statistics(run.finished)
+            unsuccessful = statistics["TotalActions"] - statistics["SucceededActions"] if run.finished else 0
+            rows.append(
+                (
+                    run_label(glue, run),
+                    run.run_id[:14] + "…",
+                    "…" + execution.name[-13:],
+                    str(statistics["SucceededActions"]),
+                    str(unsuccessful),
+                    verdict(execution, runs, index),
+                )
             )
-        )
     return format_table(rows, rule=True)
 
 
 # What the table shows of each metric, combinable across CloudWatch's periods.
-METRIC_ROWS = ("Runs", "RunDuration", "ActionsSucceeded", "ActionsFailed", "Polls", "DetectionDelay")
+METRIC_ROWS = (
+    "Runs",
+    "RunDuration",
+    "ActionsSucceeded",
+    "ActionsFailed",
+    "Polls",
+    "RecoveryAttempts",
+    "DetectionDelay",
+)
 STATISTICS = ("SampleCount", "Sum", "Maximum")
 
 
@@ -164,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     print("Starting the embedded AWS emulator (moto) on a free loopback port", flush=True)
     emulator = AwsEmulator(quiet=True)
-    variables = {"name": NAME, "poll_interval_seconds": args.poll_seconds}
+    variables: dict[str, Any] = {"name": NAME, "poll_interval_seconds": args.poll_seconds}
+    if args.fail_once_at_run:
+        variables["recovery"] = {**RECOVERY, "on_actions": [RECOVERED_ACTIONS[args.fail_state]]}
     demo_started = datetime.now(UTC)
     with GlueRunSimulator().installed() as glue, tempfile.TemporaryDirectory() as workdir:
         glue.on_poll = poll_printer(glue)
@@ -174,16 +243,7 @@ def main(argv: list[str] | None = None) -> int:
             workspace.init()
             outputs = workspace.apply(variables)
             failing = node_name(outputs["sample_workflow"], args.fail_node)
-            glue.script(
-                NAME,
-                *(
-                    RunOutcome(
-                        running_polls=args.running_polls,
-                        node_states={failing: args.fail_state} if number == args.fail_at_run else {},
-                    )
-                    for number in range(1, args.runs + 1)
-                ),
-            )
+            glue.script(NAME, *scripted_outcomes(args, failing))
             print(f"Starting the loop: {outputs['start_loop_command']}", flush=True)
             sfn = emulator.client("stepfunctions")
             arn = outputs["state_machine_arn"]

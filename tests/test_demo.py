@@ -28,34 +28,47 @@ def test_help_shows_the_defaults() -> None:
     assert "(default: clean_sales)" in result.stdout
 
 
-def test_demo_drives_runs_stops_on_the_injected_failure_and_cleans_up() -> None:
-    result = demo("--runs", "3", "--fail-at-run", "3", "--fail-node", "crawl_stores")
+def test_demo_drives_runs_recovers_one_stops_on_the_injected_failure_and_cleans_up() -> None:
+    result = demo("--runs", "3", "--fail-once-at-run", "1", "--fail-at-run", "3", "--fail-node", "crawl_stores")
 
     assert result.returncode == 0, result.stderr
     header, _rule, *rows = result.stdout.split("\n\n")[1].splitlines()
     assert header.split() == ["run", "run", "id", "execution", "succeeded", "failed", "verdict"]
     cells = [re.split(r"\s{2,}", row) for row in rows]
-    assert [row[0] for row in cells] == ["1", "2", "3"]
+    # Run 1 is resumed in its own execution; run 3 is resumed once more (recovery's one attempt) and stops.
+    assert [row[0] for row in cells] == ["1", "1 resumed", "2", "3", "3 resumed"]
+    assert [row[2] for row in cells[:2]] == [cells[0][2]] * 2
+    assert [row[2] for row in cells[3:]] == [cells[3][2]] * 2
+    # The resumed run runs the failed crawler again and the three jobs downstream of it, not crawl_sales.
     assert [row[3:] for row in cells] == [
+        ["1", "1", "resumed: retail-demo-crawl-stores"],
+        ["4", "0", "recovered: next run started"],
         ["5", "0", "clean: next run started"],
-        ["5", "0", "clean: next run started"],
-        ["1", "1", "GlueWorkflowActionsFailed"],
+        ["1", "1", "resumed: retail-demo-crawl-stores"],
+        ["0", "1", "GlueWorkflowActionsFailed"],
     ]
     assert "Stop reason: GlueWorkflowActionsFailed" in result.stdout
     assert "failed nodes: [retail-demo-crawl-stores]" in result.stdout
-    assert len(re.findall(r"^  poll .* COMPLETED ", result.stdout, re.MULTILINE)) == 3
+    resumed = re.search(
+        r"resumed .* before: run (wr_\w+) \(failed nodes: \[retail-demo-crawl-stores\]\) as wr_", result.stdout
+    )
+    assert resumed is not None
+    assert resumed[1].startswith(cells[3][1].rstrip("…"))
+    assert len(re.findall(r"^  poll .* COMPLETED ", result.stdout, re.MULTILINE)) == 5
     status = result.stdout.split("$ python -m glue_loop status", 1)[1]
     assert re.search(r"^Last stop +GlueWorkflowActionsFailed", status, re.MULTILINE)
     assert re.search(r"^  retail-demo-crawl-stores +CRAWLER +FAILED", status, re.MULTILINE)
     metrics = result.stdout.split("read back with GetMetricData:\n", 1)[1].split("\nterraform destroy", 1)[0]
     _header, _rule, *metric_rows = metrics.splitlines()
     published = {cells[0]: cells[1:] for cells in (row.split() for row in metric_rows)}
-    # The loop published each run once: 11 actions succeeded and 1 failed over the three runs, as Glue counted.
-    assert published["Runs"] == ["Count", "3", "3", "1"]
-    assert published["ActionsSucceeded"][:3] == ["Count", "3", "11"]
-    assert published["ActionsFailed"][:3] == ["Count", "3", "1"]
-    assert published["Polls"][:2] == ["Count", "3"]
-    assert published["RunDuration"][:2] == published["DetectionDelay"][:2] == ["Seconds", "3"]
+    # The loop published each of the five runs once, resumed ones included: 11 actions succeeded and
+    # 3 failed, as Glue counted; each resumed run counts the one attempt that made it.
+    assert published["Runs"] == ["Count", "5", "5", "1"]
+    assert published["ActionsSucceeded"][:3] == ["Count", "5", "11"]
+    assert published["ActionsFailed"][:3] == ["Count", "5", "3"]
+    assert published["RecoveryAttempts"] == ["Count", "5", "2", "1"]
+    assert published["Polls"][:2] == ["Count", "5"]
+    assert published["RunDuration"][:2] == published["DetectionDelay"][:2] == ["Seconds", "5"]
     assert "terraform destroy" in result.stdout
     assert "nothing is left behind" in result.stdout
 

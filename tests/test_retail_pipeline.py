@@ -16,6 +16,8 @@ import boto3
 import pytest
 import retail_pipeline as pipeline
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.glue.models import FakeWorkflowRun, glue_backends
 
 from harness.terraform import REPO_ROOT
 
@@ -61,6 +63,18 @@ def workflow_run(glue: Any, **run_properties: str) -> list[str]:
     """The arguments Glue gives a job that a trigger of a new run of the workflow starts."""
     run_id = glue.start_workflow_run(Name=WORKFLOW, RunProperties=run_properties)["RunId"]
     return ["--WORKFLOW_NAME", WORKFLOW, "--WORKFLOW_RUN_ID", run_id, "--JOB_NAME", "retail-sample-clean-sales"]
+
+
+def resumed_run(glue: Any, arguments: list[str], **default_run_properties: str) -> list[str]:
+    """The arguments of a job in a run that glue:ResumeWorkflowRun made of the run ``arguments``
+    name: a new run whose PreviousRunId is that run, with only the workflow's default run
+    properties (the less convenient case, see harness.glue_simulator's GlueRunSimulator._resume). moto has no
+    ResumeWorkflowRun, so the run is added to its Glue backend as the simulator adds it."""
+    previous_run_id = arguments[arguments.index("--WORKFLOW_RUN_ID") + 1]
+    workflow = glue_backends[DEFAULT_ACCOUNT_ID][glue.meta.region_name].workflows[WORKFLOW]
+    run = FakeWorkflowRun(WORKFLOW, previous_run_id=previous_run_id, properties=default_run_properties)
+    workflow.runs[run.run_id] = run
+    return ["--WORKFLOW_NAME", WORKFLOW, "--WORKFLOW_RUN_ID", run.run_id, "--JOB_NAME", "retail-sample-clean-sales"]
 
 
 def loop_run_properties(previous_run_started_on: str) -> dict[str, str]:
@@ -188,6 +202,38 @@ def test_clean_in_the_first_run_of_a_chain_cleans_every_file(s3: Any, glue: Any)
     first_run = workflow_run(glue, glue_loop_run_number="1", glue_loop_chain_id="chain-1")
 
     assert run("clean_sales", s3, *first_run, glue=glue)["files"] == 2
+
+
+def test_clean_in_a_resumed_run_cleans_the_slice_of_the_loop_run_it_resumes(
+    s3: Any, glue: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new_file_stamp = put_after_the_existing_files(
+        s3,
+        "sales_2026-11-04.csv",
+        b"order_id,order_date,store_id,product,quantity,unit_price\n2001,2026-11-04,S-02,tea,2,3.50\n",
+    )
+    context = loop_run_properties(new_file_stamp.isoformat())
+    resumed = resumed_run(glue, workflow_run(glue, **context), owner="retail")
+
+    result = run("clean_sales", s3, *resumed, glue=glue)
+
+    assert result == {"since": new_file_stamp.isoformat(), "files": 1, "read": 1, "cleaned": 1, "rejected": 0}
+    assert json.loads(capsys.readouterr().out)["loop_run"] == context
+
+
+def test_clean_in_a_run_resumed_twice_finds_the_run_context_two_runs_back(s3: Any, glue: Any) -> None:
+    loop_run = workflow_run(glue, **loop_run_properties("2999-01-01T00:00:00Z"))
+
+    result = run("clean_sales", s3, *resumed_run(glue, resumed_run(glue, loop_run)), glue=glue)
+
+    assert result["since"] == "2999-01-01T00:00:00+00:00"
+    assert result["files"] == 0
+
+
+def test_clean_in_a_resumed_run_the_loop_did_not_start_cleans_every_file(s3: Any, glue: Any) -> None:
+    started_by_hand = workflow_run(glue, owner="retail")
+
+    assert run("clean_sales", s3, *resumed_run(glue, started_by_hand), glue=glue)["files"] == 2
 
 
 def test_a_loop_run_without_new_files_succeeds_writes_nothing_and_the_run_completes(s3: Any, glue: Any) -> None:

@@ -357,12 +357,13 @@ data "aws_iam_policy_document" "glue" {
   }
 
   # clean_sales reads the loop's run context (the previous run's start is its watermark), which
-  # GetWorkflowRunProperties authorizes on the workflow's ARN
+  # GetWorkflowRunProperties authorizes on the workflow's ARN; in a resumed run, which lacks it,
+  # GetWorkflowRun follows PreviousRunId to the run that has it, authorized on the same ARN
   # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsglue.html). Built
   # like the other Glue ARNs, as the workflow's own is unknown until it exists.
   statement {
     sid       = "ReadWorkflowRunProperties"
-    actions   = ["glue:GetWorkflowRunProperties"]
+    actions   = ["glue:GetWorkflowRunProperties", "glue:GetWorkflowRun"]
     resources = ["${local.glue_arn_prefix}:workflow/${aws_glue_workflow.this[0].name}"]
   }
 

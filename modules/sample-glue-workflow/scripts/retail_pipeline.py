@@ -229,8 +229,29 @@ def _exists(s3: Any, bucket: str, key: str) -> bool:
 
 
 def run_properties(glue: Any, workflow_name: str, workflow_run_id: str) -> dict[str, str]:
+    """The job's workflow run properties, with the loop's run context of the run it resumes.
+
+    The loop gives its context only to the runs it starts. A run that glue:ResumeWorkflowRun made
+    is a new run whose PreviousRunId is the resumed one ("Repairing and resuming a workflow run",
+    https://docs.aws.amazon.com/glue/latest/dg/resuming-workflow.html; "WorkflowRun",
+    https://docs.aws.amazon.com/glue/latest/webapi/API_WorkflowRun.html); whether Glue copies the
+    resumed run's properties to it is undocumented, so it is taken to carry only the workflow's
+    defaults, and the context is read from the first run up its PreviousRunId chain that has one
+    (a run can be resumed again). The resumed run then cleans the same slice as the run it repairs.
+    """
     response = glue.get_workflow_run_properties(Name=workflow_name, RunId=workflow_run_id)
-    return dict(response.get("RunProperties", {}))
+    properties = dict(response.get("RunProperties", {}))
+    if _loop_context(properties):
+        return properties
+    run = glue.get_workflow_run(Name=workflow_name, RunId=workflow_run_id)["Run"]
+    while not _loop_context(properties) and run.get("PreviousRunId"):
+        run = glue.get_workflow_run(Name=workflow_name, RunId=run["PreviousRunId"])["Run"]
+        properties.update(_loop_context(run.get("WorkflowRunProperties", {})))
+    return properties
+
+
+def _loop_context(properties: Mapping[str, str]) -> dict[str, str]:
+    return {key: value for key, value in properties.items() if key.startswith(LOOP_PROPERTY_PREFIX)}
 
 
 def clean_sales(s3: Any, bucket: str, prefix: str, since: datetime.datetime | None) -> dict[str, Any]:
@@ -324,7 +345,7 @@ def main(argv: list[str], s3: Any = None, glue: Any = None) -> dict[str, Any]:
         properties: dict[str, str] = {}
         if args.workflow_name and args.workflow_run_id:
             properties = run_properties(glue or _client("glue"), args.workflow_name, args.workflow_run_id)
-        context = {key: value for key, value in properties.items() if key.startswith(LOOP_PROPERTY_PREFIX)}
+        context = _loop_context(properties)
         result: dict[str, Any] = clean_sales(s3, args.bucket, args.prefix, watermark(properties))
     elif args.step == "aggregate_sales":
         result = aggregate_sales(s3, args.bucket, args.prefix)
