@@ -36,6 +36,12 @@ class Execution:
 
 
 @dataclass(frozen=True)
+class Position:
+    state: str | None  # the state entered last; None when the history shows none
+    data: dict[str, Any]  # the state data at the latest state event ({} when none is in sight)
+
+
+@dataclass(frozen=True)
 class Node:
     name: str
     kind: str  # JOB or CRAWLER
@@ -115,11 +121,21 @@ class Loop:
         return not newest or (newest[0].final and not newest[0].started_successor)
 
     def current_state(self, execution_arn: str) -> str | None:
-        """The state the execution entered last, from the end of its history."""
-        events = self._sfn.get_execution_history(executionArn=execution_arn, reverseOrder=True, maxResults=20)
-        entered = [event for event in events["events"] if "stateEnteredEventDetails" in event]
+        return self.position(execution_arn).state
+
+    def position(self, execution_arn: str) -> Position:
+        """Where the execution is, from the end of its history: a running one's state and data, or
+        an ended one's last (a Fail state's input, which is all that is left of its data:
+        DescribeExecution gives no output for an execution that failed, API reference,
+        "DescribeExecution")."""
+        # 40: a Task retried 6 times (3 events a try) still leaves its entered event in sight.
+        events = self._sfn.get_execution_history(executionArn=execution_arn, reverseOrder=True, maxResults=40)
         # Taken by event id, not position: some emulators ignore reverseOrder.
-        return str(max(entered, key=lambda event: event["id"])["stateEnteredEventDetails"]["name"]) if entered else None
+        latest = sorted(events["events"], key=lambda event: event["id"], reverse=True)
+        entered = (
+            str(event["stateEnteredEventDetails"]["name"]) for event in latest if "stateEnteredEventDetails" in event
+        )
+        return Position(next(entered, None), next(filter(None, map(_state_data, latest)), {}))
 
     def start(self, execution_input: str) -> str:
         return str(self._sfn.start_execution(stateMachineArn=self.arn, input=execution_input)["executionArn"])
@@ -175,6 +191,15 @@ def reads_as_paused(flag: str | None) -> bool:
     """The loop's own reading of its pause flag (IsPaused): "true" in any case, spaces around it
     ignored; a missing parameter is not a pause."""
     return flag is not None and flag.strip().lower() == "true"
+
+
+def _state_data(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A state's input as it entered or its output as it left; None for other events. In full:
+    "truncated" is "Always false for API calls" (API reference, "HistoryEventExecutionDataDetails")."""
+    entered, exited = event.get("stateEnteredEventDetails", {}), event.get("stateExitedEventDetails", {})
+    text = entered.get("input") or exited.get("output")
+    data = json.loads(text) if text else None
+    return data if isinstance(data, dict) else None
 
 
 def _node(node: dict[str, Any]) -> Node:

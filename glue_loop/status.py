@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from glue_loop.definition import WAIT_FOR_RUN, RunWait
 from glue_loop.loop import Execution, GlueRun, Loop, reads_as_paused
@@ -23,12 +24,31 @@ STATISTICS = {
 
 
 @dataclass(frozen=True)
+class RecoveryAttempt:
+    """A resume (ResumeWorkflowRun) of a run whose nodes did not succeed, as the loop recorded it."""
+
+    run_id: str  # the run resumed
+    failed_nodes: list[str]
+    resumed_run_id: str  # the new run the resume made
+    outcome: str
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """The run in flight is a resumed one: the attempts that led to it, the last one its own."""
+
+    attempts: list[RecoveryAttempt]
+    max_attempts: int | None
+
+
+@dataclass(frozen=True)
 class LastStop:
     execution: str
     status: str
     stopped: datetime | None
     reason: str  # the execution's error, or the loop's stop_reason (e.g. "paused")
     cause: str | None
+    recovery_attempts: list[RecoveryAttempt] = field(default_factory=list)  # the resumes that ended in this stop
 
 
 @dataclass(frozen=True)
@@ -39,6 +59,7 @@ class Status:
     live: list[str]  # names of the running executions: more than one means chains fight
     live_state: str | None
     live_waiting: str | None  # in WaitForRun: what for, e.g. "polling every 60 s"
+    live_recovery: Recovery | None  # None: the live execution's run is not a resumed one
     glue_run: GlueRun | None
     pause_parameter: str | None
     pause_flag: str | None  # None: the parameter does not exist
@@ -48,7 +69,8 @@ class Status:
 def gather(loop: Loop, limit: int) -> Status:
     running = loop.executions(status="RUNNING")
     executions = loop.executions(limit)
-    live_state = loop.current_state(running[0].arn) if running else None
+    position = loop.position(running[0].arn) if running else None
+    live_state = position.state if position else None
     pause_parameter = loop.definition.pause_parameter
     return Status(
         state_machine_arn=loop.arn,
@@ -57,10 +79,11 @@ def gather(loop: Loop, limit: int) -> Status:
         live=[execution.name for execution in running],
         live_state=live_state,
         live_waiting=waiting(loop.definition.run_wait) if live_state == WAIT_FOR_RUN else None,
+        live_recovery=live_recovery(position.data) if position else None,
         glue_run=loop.glue_run(),
         pause_parameter=pause_parameter,
         pause_flag=loop.pause_flag() if pause_parameter else None,
-        last_stop=last_stop(executions),
+        last_stop=last_stop(executions, loop),
     )
 
 
@@ -72,18 +95,52 @@ def waiting(run_wait: RunWait | None) -> str | None:
     return f"waiting for a Glue event (safety poll{every})" if run_wait.events else f"polling{every}"
 
 
-def last_stop(executions: list[Execution]) -> LastStop | None:
+def live_recovery(data: dict[str, Any]) -> Recovery | None:
+    """The resumes behind the live execution's run, from its state data: loop.recovery_attempts,
+    which a successor inherits with the run in flight and a new run clears."""
+    recorded = data.get("loop", {}).get("recovery_attempts") or []
+    if not recorded:
+        return None
+    run = data.get("run", {})
+    status = run.get("status") if run.get("id") == recorded[-1].get("resumed_run_id") else None
+    # A resumed run has no status in the data until its first poll.
+    outcome = "running" if status in (None, "RUNNING", "STOPPING") else f"ended {status}"
+    return Recovery(_attempts(recorded, outcome), data.get("config", {}).get("recovery", {}).get("max_attempts"))
+
+
+def last_stop(executions: list[Execution], loop: Loop | None = None) -> LastStop | None:
     """How the newest chain to end ended (executions newest first); a handoff to a successor
-    is no end."""
+    is no end. With ``loop``, the resumes that ended in a failed execution's stop are read from
+    the data its Fail state got (stop.recovery_attempts)."""
     for execution in executions:
         if not execution.final or execution.started_successor:
             continue
         if execution.status == "SUCCEEDED":
+            # No stop_reason: an execution of a definition older than ChainEnded, whose MaxRunsReached gave none.
             reason = execution.stop_reason or "succeeded without starting a successor"
         else:
             reason = execution.error or f"{execution.status} with no error given"
-        return LastStop(execution.name, execution.status, execution.stopped, reason, execution.cause)
+        recorded = (
+            loop.position(execution.arn).data.get("stop", {}).get("recovery_attempts", [])
+            if loop and execution.status == "FAILED"
+            else []
+        )
+        attempts = _attempts(recorded, f"stopped the loop: {reason}")
+        return LastStop(execution.name, execution.status, execution.stopped, reason, execution.cause, attempts)
     return None
+
+
+def _attempts(recorded: list[dict[str, Any]], last_outcome: str) -> list[RecoveryAttempt]:
+    """Each resume but the last was followed by another: its run did not succeed either."""
+    return [
+        RecoveryAttempt(
+            str(attempt.get("run_id")),
+            [str(node) for node in attempt.get("failed_nodes", [])],
+            str(attempt.get("resumed_run_id")),
+            last_outcome if number == len(recorded) else "did not succeed: resumed again",
+        )
+        for number, attempt in enumerate(recorded, start=1)
+    ]
 
 
 def as_json(status: Status) -> str:
@@ -95,12 +152,17 @@ def as_text(status: Status) -> str:
         f"State machine  {status.state_machine_arn}",
         f"Workflow       {status.workflow}",
         f"Loop           {_live(status)}",
+        *_live_recovery(status.live_recovery),
         f"Pause flag     {_pause(status)}",
     ]
     if status.last_stop:
         stop = status.last_stop
         lines.append(f"Last stop      {stop.reason} (execution {stop.execution} {stop.status} {_time(stop.stopped)})")
         lines += [f"               {stop.cause}"] if stop.cause else []
+        if stop.recovery_attempts:
+            count = len(stop.recovery_attempts)
+            lines += [f"               resumed {'once' if count == 1 else f'{count} times'} before:"]
+            lines += _attempt_rows(stop.recovery_attempts)
     lines += ["", *_glue_run(status.glue_run), "", f"Executions (newest {len(status.executions)}, * running)"]
     rows = [("", "name", "status", "started", "stopped", "run", "seq")]
     for execution in status.executions:
@@ -126,6 +188,24 @@ def _live(status: Status) -> str:
         return f"{len(status.live)} executions running, chains fighting over the workflow: {', '.join(status.live)}"
     waiting = f", {status.live_waiting}" if status.live_waiting else ""
     return f"running: execution {status.live[0]}, in state {status.live_state or '?'}{waiting}"
+
+
+def _live_recovery(recovery: Recovery | None) -> list[str]:
+    if recovery is None:
+        return []
+    last, first = recovery.attempts[-1], recovery.attempts[0]
+    of = f" of {recovery.max_attempts}" if recovery.max_attempts is not None else ""
+    headline = f"Recovery       run {last.resumed_run_id} (resume {len(recovery.attempts)}{of} of run {first.run_id})"
+    return [headline, *_attempt_rows(recovery.attempts)]
+
+
+def _attempt_rows(attempts: list[RecoveryAttempt]) -> list[str]:
+    rows = [("", "resume", "run", "failed nodes", "resumed as", "outcome")]
+    rows += [
+        ("", str(number), attempt.run_id, ", ".join(attempt.failed_nodes), attempt.resumed_run_id, attempt.outcome)
+        for number, attempt in enumerate(attempts, start=1)
+    ]
+    return _table(rows)
 
 
 def _pause(status: Status) -> str:

@@ -20,6 +20,7 @@ from conftest import EVENTS_WORKFLOW, WORKFLOW, pause_parameter_of
 from glue_loop.cli import main
 from glue_loop.definition import LoopDefinition, RunWait, parse
 from glue_loop.loop import reads_as_paused
+from glue_loop.status import Recovery, RecoveryAttempt, live_recovery
 from harness.emulator import ACCOUNT_ID, AwsEmulator
 from harness.eventbridge import wait_for_token
 from harness.glue_simulator import CLEAN, UNTIL_FINISHED, GlueRunSimulator, RunOutcome
@@ -216,6 +217,134 @@ def test_status_of_a_stopped_loop_shows_the_stop_reason_and_the_failing_node(
     executions = lines[lines.index("Executions (newest 2, * running)") + 2 :]
     assert [line.split()[0] for line in executions] == [second.name, first.name]
     assert [line.split()[-2:] for line in executions] == [["2", "2"], ["-", "-"]], "run and sequence from the input"
+
+
+def recovering_loop(make_loop: Callable[..., str], max_attempts: int, **settings: int) -> str:
+    return make_loop(recovery_enabled=True, recovery_backoff_seconds=0, recovery_max_attempts=max_attempts, **settings)
+
+
+def test_status_of_a_loop_stopped_after_recovery_shows_every_resume_and_its_outcome(
+    cli: Cli, sfn: Any, make_loop: Callable[..., str], glue: GlueRunSimulator
+) -> None:
+    again = RunOutcome(node_states={"action-0": "FAILED"})
+    glue.script(WORKFLOW, RunOutcome(failed=1), again, again)
+    loop = recovering_loop(make_loop, max_attempts=2)
+    cli("start", loop)
+    (stopped,) = wait_until_stopped(sfn, loop)
+
+    text = cli("status", loop).out
+    report = json.loads(cli("status", loop, "--json").out)
+
+    first, resumed, resumed_again = (run.run_id for run in glue.runs_of(WORKFLOW))
+    lines = text.splitlines()
+    assert f"Last stop      GlueWorkflowActionsFailed (execution {stopped.name} FAILED" in text
+    table = lines[lines.index("               resumed 2 times before:") + 1 :][:3]
+    assert [line.split() for line in table] == [
+        ["resume", "run", "failed", "nodes", "resumed", "as", "outcome"],
+        ["1", first, "action-0", resumed, "did", "not", "succeed:", "resumed", "again"],
+        ["2", resumed, "action-0", resumed_again, "stopped", "the", "loop:", "GlueWorkflowActionsFailed"],
+    ]
+    assert "Recovery       " not in text, "no run in flight"
+    assert report["last_stop"]["recovery_attempts"] == [
+        {
+            "run_id": first,
+            "failed_nodes": ["action-0"],
+            "resumed_run_id": resumed,
+            "outcome": "did not succeed: resumed again",
+        },
+        {
+            "run_id": resumed,
+            "failed_nodes": ["action-0"],
+            "resumed_run_id": resumed_again,
+            "outcome": "stopped the loop: GlueWorkflowActionsFailed",
+        },
+    ]
+
+
+def test_status_of_a_loop_stopped_without_recovery_lists_no_resumes(
+    cli: Cli, sfn: Any, loop_machine: str, glue: GlueRunSimulator
+) -> None:
+    glue.script(WORKFLOW, RunOutcome(failed=1))
+    cli("start", loop_machine)
+    wait_until_stopped(sfn, loop_machine)
+
+    report = json.loads(cli("status", loop_machine, "--json").out)
+
+    assert report["last_stop"]["reason"] == "GlueWorkflowActionsFailed"
+    assert report["last_stop"]["recovery_attempts"] == []
+    assert "resumed" not in cli("status", loop_machine).out
+
+
+@pytest.mark.parametrize("handed_over", [False, True], ids=["same-execution", "successor"])
+def test_status_of_a_loop_waiting_on_a_resumed_run_says_which_resume_it_is(
+    cli: Cli, make_loop: Callable[..., str], glue: GlueRunSimulator, handed_over: bool
+) -> None:
+    glue.script(WORKFLOW, RunOutcome(failed=1), RunOutcome(running_polls=UNTIL_FINISHED))
+    # A successor gets the run in flight, and the attempts with it, after 2 polls.
+    loop = recovering_loop(make_loop, max_attempts=2, **({"max_polls_per_execution": 2} if handed_over else {}))
+    cli("start", loop)
+
+    def resumed_run_polled() -> bool:
+        runs = glue.runs_of(WORKFLOW)
+        report = json.loads(cli("status", loop, "--json").out)
+        sequence = report["executions"][0]["sequence"] or 1
+        return len(runs) == 2 and runs[1].polls >= 1 and report["live_recovery"] and (sequence > 1) == handed_over
+
+    wait_for(resumed_run_polled)
+    text = cli("status", loop).out
+    report = json.loads(cli("status", loop, "--json").out)
+    cli("stop", loop, "--stop-glue-run")
+
+    first, resumed = (run.run_id for run in glue.runs_of(WORKFLOW))
+    lines = text.splitlines()
+    headline = lines.index(f"Recovery       run {resumed} (resume 1 of 2 of run {first})")
+    assert lines[headline - 1].startswith("Loop           running: execution ")
+    assert [line.split() for line in lines[headline + 1 : headline + 3]] == [
+        ["resume", "run", "failed", "nodes", "resumed", "as", "outcome"],
+        ["1", first, "action-0", resumed, "running"],
+    ]
+    assert report["live_recovery"] == {
+        "attempts": [{"run_id": first, "failed_nodes": ["action-0"], "resumed_run_id": resumed, "outcome": "running"}],
+        "max_attempts": 2,
+    }
+
+
+@pytest.mark.parametrize(
+    ("run", "outcome"),
+    [
+        ({"id": "wr_b"}, "running"),
+        ({"id": "wr_b", "status": "RUNNING"}, "running"),
+        ({"id": "wr_b", "status": "COMPLETED"}, "ended COMPLETED"),
+    ],
+    ids=["not-yet-polled", "polled-running", "ended-being-judged"],
+)
+def test_the_last_resume_of_a_live_execution_is_running_until_its_run_is_read_ended(
+    run: dict[str, str], outcome: str
+) -> None:
+    # State data as ResumeWorkflowRun leaves it, and as the polls and RecoveryBackoff carry it on.
+    attempt = {"run_id": "wr_a", "failed_nodes": ["action-0"], "resumed_run_id": "wr_b", "node_ids": ["job-action-0"]}
+    data = {"config": {"recovery": {"max_attempts": 2}}, "loop": {"recovery_attempts": [attempt]}, "run": run}
+
+    assert live_recovery(data) == Recovery([RecoveryAttempt("wr_a", ["action-0"], "wr_b", outcome)], 2)
+
+
+def test_a_live_execution_whose_run_was_not_resumed_has_no_recovery() -> None:
+    assert live_recovery({"loop": {"recovery_attempts": []}, "run": {"id": "wr_a", "status": "RUNNING"}}) is None
+
+
+def test_status_of_a_chain_that_ran_its_max_runs_says_max_runs(
+    cli: Cli, sfn: Any, make_loop: Callable[..., str], glue: GlueRunSimulator
+) -> None:
+    glue.script(WORKFLOW, CLEAN, CLEAN)
+    loop = make_loop(max_runs=2)
+    cli("start", loop)
+    *_, last = wait_until_stopped(sfn, loop)
+
+    text = cli("status", loop).out
+    report = json.loads(cli("status", loop, "--json").out)
+
+    assert f"Last stop      max_runs (execution {last.name} SUCCEEDED" in text
+    assert (report["last_stop"]["reason"], report["last_stop"]["status"]) == ("max_runs", "SUCCEEDED")
 
 
 def test_start_refuses_a_second_chain_unless_forced(cli: Cli, sfn: Any, loop_machine: str) -> None:
