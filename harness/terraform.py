@@ -67,7 +67,10 @@ class TerraformError(RuntimeError):
 
 
 def provider_block(endpoint_url: str, region: str, alias: str | None = None) -> str:
-    """The aws provider configured for the emulator: fake keys, no AWS metadata lookups."""
+    """The aws provider configured for the emulator: fake keys, no AWS metadata lookups, and three
+    attempts per call: the in-process server sometimes drops a connection under a loaded machine
+    ("use of closed network connection"), which the SDK retries, while errors the emulator means
+    (most are not retryable) still fail at once."""
     width = max(map(len, _ENDPOINT_SERVICES))  # aligned as terraform fmt aligns them
     endpoints = "\n".join(f'    {service:<{width}} = "{endpoint_url}"' for service in _ENDPOINT_SERVICES)
     alias_line = "" if alias is None else f'  alias                       = "{alias}"\n'
@@ -79,7 +82,7 @@ def provider_block(endpoint_url: str, region: str, alias: str | None = None) -> 
   skip_metadata_api_check     = true
   skip_region_validation      = true
   s3_use_path_style           = true
-  max_retries                 = 1
+  max_retries                 = 3
 
   endpoints {{
 {endpoints}
