@@ -4,6 +4,7 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -210,6 +211,33 @@ def glue(emulator: AwsEmulator) -> Iterator[GlueRunSimulator]:
         client.create_workflow(Name=WORKFLOW, MaxConcurrentRuns=1)
     with GlueRunSimulator().installed() as simulator:
         yield simulator
+
+
+@dataclass(frozen=True)
+class Notices:
+    """A topic for the loop's stop notices, subscribed by a queue that collects them."""
+
+    topic_arn: str
+    queue_url: str
+    sqs: Any
+
+    def received(self) -> list[dict[str, Any]]:
+        """The notices the queue holds, waiting up to 5 s for the first."""
+        messages = self.sqs.receive_message(QueueUrl=self.queue_url, WaitTimeSeconds=5, MaxNumberOfMessages=10)
+        return [json.loads(message["Body"]) for message in messages.get("Messages", [])]
+
+
+@pytest.fixture
+def notices(emulator: AwsEmulator) -> Iterator[Notices]:
+    sns, sqs = emulator.client("sns"), emulator.client("sqs")
+    name = f"loop-notices-{uuid.uuid4().hex[:12]}"
+    topic = sns.create_topic(Name=name)["TopicArn"]
+    queue = sqs.create_queue(QueueName=name)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    yield Notices(topic, queue, sqs)
+    sns.delete_topic(TopicArn=topic)
+    sqs.delete_queue(QueueUrl=queue)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from conftest import OVER_QUOTA_WORKFLOW
+from conftest import OVER_QUOTA_WORKFLOW, Notices
 from harness.asl import with_config
 from harness.emulator import AwsEmulator
 from harness.glue_simulator import GlueRunSimulator, RunOutcome, create_fan_out_workflow
@@ -139,24 +139,6 @@ def loop_definition(plan: Callable[[str], dict[str, Any]]) -> Callable[[str], di
     return render
 
 
-@pytest.fixture
-def notices(emulator: AwsEmulator) -> tuple[str, Callable[[], dict[str, Any]]]:
-    """A topic for the loop's stop notices and a reader of the one notice it received."""
-    sns, sqs = emulator.client("sns"), emulator.client("sqs")
-    name = f"large-graph-stops-{uuid.uuid4().hex[:8]}"
-    topic = sns.create_topic(Name=name)["TopicArn"]
-    queue = sqs.create_queue(QueueName=name)["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
-
-    def received() -> dict[str, Any]:
-        (message,) = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=5)["Messages"]
-        notice: dict[str, Any] = json.loads(message["Body"])
-        return notice
-
-    return topic, received
-
-
 def run_loop(
     emulator: AwsEmulator, sfn: Any, create_machine: CreateMachine, definition: dict[str, Any], topic: str
 ) -> Execution:
@@ -238,15 +220,14 @@ def test_loop_stops_with_its_verdict_and_announces_it_when_the_run_graph_is_over
     glue: GlueRunSimulator,
     create_machine: CreateMachine,
     loop_definition: Callable[[str], dict[str, Any]],
-    notices: tuple[str, Callable[[], dict[str, Any]]],
+    notices: Notices,
     over_quota_loads: list[str],
 ) -> None:
-    topic, received = notices
     glue.script(OVER_QUOTA_WORKFLOW, RunOutcome(node_states=dict.fromkeys(over_quota_loads[::10], "FAILED")))
 
-    stopped = run_loop(emulator, sfn, create_machine, loop_definition(OVER_QUOTA_WORKFLOW), topic)
+    stopped = run_loop(emulator, sfn, create_machine, loop_definition(OVER_QUOTA_WORKFLOW), notices.topic_arn)
 
-    notice = received()
+    (notice,) = notices.received()
     assert failed_tasks(sfn, stopped.arn) == ["States.DataLimitExceeded"]
     assert stopped.error == notice["error"] == "GlueWorkflowActionsFailed"
     assert stopped.cause == notice["cause"]
@@ -263,16 +244,15 @@ def test_loop_names_the_first_100_of_more_failed_nodes_so_that_its_stop_fits_ste
     glue: GlueRunSimulator,
     create_machine: CreateMachine,
     loop_definition: Callable[[str], dict[str, Any]],
-    notices: tuple[str, Callable[[], dict[str, Any]]],
+    notices: Notices,
     many_failures_loads: list[str],
 ) -> None:
-    topic, received = notices
     failed = many_failures_loads[:105]
     glue.script(MANY_FAILURES_WORKFLOW, RunOutcome(node_states=dict.fromkeys(failed, "FAILED")))
 
-    stopped = run_loop(emulator, sfn, create_machine, loop_definition(MANY_FAILURES_WORKFLOW), topic)
+    stopped = run_loop(emulator, sfn, create_machine, loop_definition(MANY_FAILURES_WORKFLOW), notices.topic_arn)
 
-    notice = received()
+    (notice,) = notices.received()
     assert failed_tasks(sfn, stopped.arn) == [], "the graph was read"
     assert stopped.error == notice["error"] == "GlueWorkflowActionsFailed"
     (listed,) = notice["failed_nodes"]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conftest import WORKFLOW, pause_parameter_of
+from conftest import WORKFLOW, Notices, pause_parameter_of
 from harness.emulator import AwsEmulator
 from harness.glue_simulator import CLEAN, GlueRunSimulator, RunOutcome
 from harness.loop import entered_states, histories_of_two_chains, history_events, transitions, wait_until_stopped
@@ -235,21 +235,15 @@ def test_pause_lets_the_run_in_flight_finish_then_ends_the_loop_and_resume_start
 
 
 def test_stop_is_announced_on_the_topic_with_run_counts_nodes_and_link(
-    emulator: AwsEmulator, sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator
+    sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator, notices: Notices
 ) -> None:
-    sns, sqs = emulator.client("sns"), emulator.client("sqs")
-    topic = sns.create_topic(Name="loop-stops")["TopicArn"]
-    queue = sqs.create_queue(QueueName="loop-stops")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
-    loop = make_loop(sns_topic_arn=topic)
+    loop = make_loop(sns_topic_arn=notices.topic_arn)
     glue.script(WORKFLOW, RunOutcome(failed=1))
     start(sfn, loop)
 
     (only,) = wait_until_stopped(sfn, loop)
 
-    (message,) = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=5)["Messages"]
-    notice = json.loads(message["Body"])
+    (notice,) = notices.received()
     run = glue.runs_of(WORKFLOW)[0]
     assert notice["error"] == only.error == "GlueWorkflowActionsFailed"
     assert notice["cause"] == only.cause

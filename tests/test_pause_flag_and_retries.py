@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conftest import EVENTS_WORKFLOW, WORKFLOW, pause_parameter_of
+from conftest import EVENTS_WORKFLOW, WORKFLOW, Notices, pause_parameter_of
 from harness.emulator import ACCOUNT_ID, AwsEmulator
 from harness.eventbridge import EventsLoop, end_run_with_events, wait_for_token
 from harness.glue_simulator import UNTIL_FINISHED, GlueRunSimulator, RunOutcome
@@ -45,14 +45,9 @@ def test_a_missing_pause_parameter_reads_as_not_paused(
 
 
 def test_a_denied_pause_flag_stops_the_loop_naming_the_parameter_and_the_error_and_says_so_on_the_topic(
-    emulator: AwsEmulator, sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator, faults: ServiceFaults
+    sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator, faults: ServiceFaults, notices: Notices
 ) -> None:
-    sns, sqs = emulator.client("sns"), emulator.client("sqs")
-    topic = sns.create_topic(Name="pause-flag-stops")["TopicArn"]
-    queue = sqs.create_queue(QueueName="pause-flag-stops")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
-    loop = make_loop(sns_topic_arn=topic)
+    loop = make_loop(sns_topic_arn=notices.topic_arn)
     faults.deny(LOOP_ROLE, "ssm:GetParameter")
     start(sfn, loop)
 
@@ -65,8 +60,7 @@ def test_a_denied_pause_flag_stops_the_loop_naming_the_parameter_and_the_error_a
     )
     assert "is not authorized to perform: ssm:GetParameter" in only.cause
     assert glue.runs_of(WORKFLOW) == []
-    (message,) = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=5)["Messages"]
-    notice = json.loads(message["Body"])
+    (notice,) = notices.received()
     assert (notice["error"], notice["cause"], notice["workflow"]) == ("PauseFlagUnreadable", only.cause, WORKFLOW)
     assert notice["execution"] == only.arn
     assert (

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from conftest import EVENTS_WORKFLOW, WORKFLOW
+from conftest import EVENTS_WORKFLOW, WORKFLOW, Notices
 from harness.emulator import AwsEmulator
 from harness.eventbridge import EventsLoop, end_run_with_events, wait_for_token
 from harness.glue_simulator import CLEAN, UNTIL_FINISHED, GlueRunSimulator, RunOutcome
@@ -41,25 +41,6 @@ def make_recovering_loop(make_loop: MakeLoop) -> MakeLoop:
         return make_loop(**{"recovery_enabled": True, "recovery_backoff_seconds": 0, **settings})
 
     return make
-
-
-@pytest.fixture
-def notices(emulator: AwsEmulator) -> Iterator[tuple[str, Callable[[], list[dict[str, Any]]]]]:
-    """A topic subscribed by a queue, and a function returning the notices the queue received."""
-    sns, sqs = emulator.client("sns"), emulator.client("sqs")
-    name = f"loop-notices-{uuid.uuid4().hex[:12]}"
-    topic = sns.create_topic(Name=name)["TopicArn"]
-    queue = sqs.create_queue(QueueName=name)["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
-
-    def received() -> list[dict[str, Any]]:
-        messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=5, MaxNumberOfMessages=10).get("Messages", [])
-        return [json.loads(message["Body"]) for message in messages]
-
-    yield topic, received
-    sns.delete_topic(TopicArn=topic)
-    sqs.delete_queue(QueueUrl=queue)
 
 
 def previous_run_id(emulator: AwsEmulator, workflow: str, run_id: str) -> str | None:
@@ -192,11 +173,10 @@ def test_spent_recovery_under_continue_publishes_the_notice_and_starts_the_next_
     sfn: Any,
     make_recovering_loop: MakeLoop,
     glue: GlueRunSimulator,
-    notices: tuple[str, Callable[[], list[dict[str, Any]]]],
+    notices: Notices,
 ) -> None:
-    topic, received = notices
     loop = make_recovering_loop(
-        recovery_max_attempts=1, recovery_when_exhausted="continue", sns_topic_arn=topic, max_runs=2
+        recovery_max_attempts=1, recovery_when_exhausted="continue", sns_topic_arn=notices.topic_arn, max_runs=2
     )
     glue.script(WORKFLOW, FAILS, FAILS_AGAIN, CLEAN)
     start(sfn, loop)
@@ -204,7 +184,7 @@ def test_spent_recovery_under_continue_publishes_the_notice_and_starts_the_next_
     first, second = wait_until_stopped(sfn, loop)
 
     failed, resumed, next_run = glue.runs_of(WORKFLOW)
-    (notice,) = received()
+    (notice,) = notices.received()
     assert notice["error"] == "GlueWorkflowActionsFailed"
     assert notice["loop_continues"] is True
     assert notice["run_id"] == resumed.run_id
@@ -308,16 +288,15 @@ def test_events_of_a_recovery_attempt_and_of_an_accepted_run_are_what_the_budget
     make_loop: MakeLoop,
     make_recovering_loop: MakeLoop,
     glue: GlueRunSimulator,
-    notices: tuple[str, Callable[[], list[dict[str, Any]]]],
+    notices: Notices,
 ) -> None:
-    topic, _ = notices
     glue.script(WORKFLOW, CLEAN)
     clean = events_of_one_execution(sfn, make_loop(max_runs=1))
     glue.script(WORKFLOW, FAILS, CLEAN)
     recovered = events_of_one_execution(sfn, make_recovering_loop(max_runs=1))
     glue.script(WORKFLOW, FAILS, FAILS_AGAIN)
     accepting = make_recovering_loop(
-        recovery_max_attempts=1, recovery_when_exhausted="continue", sns_topic_arn=topic, max_runs=1
+        recovery_max_attempts=1, recovery_when_exhausted="continue", sns_topic_arn=notices.topic_arn, max_runs=1
     )
     accepted = events_of_one_execution(sfn, accepting)
 
