@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -10,6 +11,9 @@ from typing import Any
 
 import boto3
 from moto.server import ThreadedMotoServer
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
 from harness import moto_shims
 
@@ -17,11 +21,29 @@ REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 
 
+_parse_with_antlr = AmazonStateLanguageParser.parse
+
+
+@functools.lru_cache(maxsize=32)
+def _syntax_tree(definition: str) -> Any:  # antlr4's ParserRuleContext
+    return _parse_with_antlr(definition)[1]
+
+
+def _parse_from_a_kept_syntax_tree(definition: str) -> tuple[EvalComponent, Any]:
+    """moto lexes and parses a definition with a pure-Python ANTLR parser when the provider validates
+    it, when a state machine is created and again for every execution: most of the CPU the tests
+    spend in Python. The syntax tree depends on the text alone, so one is kept per definition; the
+    evaluation components are still built from it afresh each time, as moto builds them."""
+    tree = _syntax_tree(definition)
+    return Preprocessor().visit(tree), tree
+
+
 class AwsEmulator:
     def __init__(self, quiet: bool = False) -> None:
         """``quiet`` silences moto, which logs each Fail state it runs as an error with its whole
         parse tree (the tests keep it: pytest shows it only for a failed test)."""
         moto_shims.install()
+        AmazonStateLanguageParser.parse = staticmethod(_parse_from_a_kept_syntax_tree)  # type: ignore[method-assign]
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
         if quiet:
             logging.getLogger("moto").setLevel(logging.CRITICAL)

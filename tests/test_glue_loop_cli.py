@@ -511,7 +511,7 @@ NOT_IN_A_CLONE = shutil.ignore_patterns(
 # Session-scoped: its tests share one xdist worker (installed-cli) but not necessarily a contiguous stretch of it.
 @pytest.fixture(scope="session")
 def installed_cli(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`pip install .` into a fresh venv that sees none of the dev venv's packages, so boto3 is there
+    """`pip install .` into a fresh venv that sees none of the dev venv's packages, so botocore is there
     only if the package asks for it; returns the venv."""
     root = tmp_path_factory.mktemp("installed-cli")
     # setuptools writes build/ and *.egg-info beside the sources: into a copy, not the work tree.
