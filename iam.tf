@@ -91,7 +91,7 @@ data "aws_iam_policy_document" "loop" {
   }
 
   dynamic "statement" {
-    for_each = local.pause_parameter_name != "" ? [1] : []
+    for_each = local.pause_parameter_name != null ? [1] : []
     content {
       sid       = "ReadPauseFlag"
       actions   = ["ssm:GetParameter"]

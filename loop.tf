@@ -61,8 +61,9 @@ locals {
     tolerated               = local.tolerated
     adopt_run_in_flight     = var.adopt_run_in_flight
     recovery                = var.recovery
-    pause_parameter         = local.pause_parameter_name
-    sns_topic_arn           = local.notify ? local.sns_topic_arn : ""
+    # The definition names "no pause flag" and "no topic" as "": its Choice rules compare strings.
+    pause_parameter = local.pause_parameter_name != null ? local.pause_parameter_name : ""
+    sns_topic_arn   = local.notify ? local.sns_topic_arn : ""
     # Dimensions in PutMetricData's own shape; names and units are in metrics.tf.
     metrics = { enabled = var.metrics.enabled, namespace = var.metrics.namespace, dimensions = [local.metric_dimension] }
   }

@@ -1,5 +1,5 @@
 locals {
-  pause_parameter_name = var.create && var.create_pause_parameter ? coalesce(var.pause_parameter_name, "/glue-workflow-loop/${var.name}/paused") : ""
+  pause_parameter_name = var.create && var.create_pause_parameter ? coalesce(var.pause_parameter_name, "/glue-workflow-loop/${var.name}/paused") : null
 }
 
 ################################################################################
@@ -8,7 +8,7 @@ locals {
 
 resource "aws_ssm_parameter" "pause" {
   #checkov:skip=CKV2_AWS_34:A pause flag holds no secret; encrypting it would only add a KMS grant to every reader.
-  count = local.pause_parameter_name != "" ? 1 : 0
+  count = local.pause_parameter_name != null ? 1 : 0
 
   name        = local.pause_parameter_name
   description = "Set to true to pause the ${var.name} loop after its run in flight; set back to false and start an execution to resume."

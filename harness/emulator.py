@@ -6,6 +6,7 @@ import functools
 import json
 import logging
 import os
+import sys
 import urllib.request
 from typing import Any
 
@@ -14,6 +15,7 @@ from moto.server import ThreadedMotoServer
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.parser.asl.utils import boto_client
 
 from harness import moto_shims
 
@@ -40,12 +42,38 @@ def _parse_from_a_kept_syntax_tree(definition: str) -> tuple[EvalComponent, Any]
     return Preprocessor().visit(tree), tree
 
 
+_create_task_client = boto_client.boto_client_for
+
+
+@functools.lru_cache(maxsize=64)
+def _task_client(region: str, service: str, role_arn: str, port: str) -> Any:
+    return _create_task_client(region=region, service=service)
+
+
+def _kept_task_client(region: str, service: str, state_credentials: Any = None) -> Any:
+    """moto builds a boto3 client for every service call a task makes (a tenth of the CPU that executing
+    the loop costs). botocore clients are thread-safe, so one is kept per region, service, role the task
+    runs under (faults are injected per role: harness.service_faults) and emulator port."""
+    role_arn = state_credentials.role_arn if state_credentials else ""
+    return _task_client(region, service, role_arn, os.environ.get("MOTO_PORT", ""))
+
+
+def _keep_task_clients() -> None:
+    """Every integration module imports boto_client_for by name: replaced where it was imported
+    already, and at its source for those imported later."""
+    boto_client.boto_client_for = _kept_task_client
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto.stepfunctions.") and getattr(module, "boto_client_for", None) is _create_task_client:
+            module.boto_client_for = _kept_task_client  # type: ignore[attr-defined]
+
+
 class AwsEmulator:
     def __init__(self, quiet: bool = False) -> None:
         """``quiet`` silences moto, which logs each Fail state it runs as an error with its whole
         parse tree (the tests keep it: pytest shows it only for a failed test)."""
         moto_shims.install()
         AmazonStateLanguageParser.parse = staticmethod(_parse_from_a_kept_syntax_tree)  # type: ignore[method-assign]
+        _keep_task_clients()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
         if quiet:
             logging.getLogger("moto").setLevel(logging.CRITICAL)

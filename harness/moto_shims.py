@@ -7,11 +7,15 @@ patching its classes patches the server). Remove a shim when moto closes its gap
 from __future__ import annotations
 
 import datetime
+import functools
 import json
+import re
+import threading
 import uuid
 from typing import Any
 
 import jsonata as jsonata_python
+from jsonata.utils import Utils as JsonataUtils
 from moto.core.exceptions import AWSError
 from moto.events.models import EventPattern
 from moto.events.responses import EventsHandler
@@ -112,8 +116,62 @@ def _evaluate_jsonata(expression: str) -> Any:
     """Gap: moto parses JSONata states but leaves its JSONata evaluator unset (LocalStack's runs
     on a JVM). Evaluated with jsonata-python, a pure Python JSONata. moto reads workflow variables
     through this evaluator in JSONPath states too ($polls in a Choice rule's Variable or an
-    intrinsic's argument: StringVariableSample), so without it no variable can be read."""
-    return jsonata_python.Jsonata(expression).evaluate(None)
+    intrinsic's argument: StringVariableSample), so without it no variable can be read.
+
+    moto hands over one text: "(" + "$name:=<value as JSON>;" for $states and every variable +
+    the expression + ")". Parsing each value as JSONata text was nine tenths of this shim's CPU, so
+    the values are decoded as JSON and bound, and what is left is parsed once per thread. Measured
+    on 971 evaluations of the tests: the same results (bar $now()), 4.1 -> 0.4 CPU-s."""
+    bindings, rest = _bound_declarations(expression)
+    return _parsed(rest, threading.get_ident()).evaluate(None, bindings)
+
+
+# moto's output checks wrap the composed text in $type(...) or $exists(...).
+_COMPOSED_OPENING = re.compile(r"(?:\$(?:type|exists)\()?\(")
+_DECLARATION = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*):=")
+_JSON = json.JSONDecoder()
+
+
+def _bound_declarations(expression: str) -> tuple[dict[str, Any], str]:
+    """The leading declarations whose values are JSON, and the text without them. moto writes a string
+    value between quotes unescaped: one that does not decode as JSON followed by ";" (and an intrinsic
+    function's declaration) stops the scan, so it and the rest stay text, parsed as before."""
+    opening = _COMPOSED_OPENING.match(expression)
+    if opening is None:
+        return {}, expression
+    bindings: dict[str, Any] = {}
+    position = opening.end()
+    while (declaration := _DECLARATION.match(expression, position)) is not None:
+        try:
+            value, end = _JSON.raw_decode(expression, declaration.end())
+        except json.JSONDecodeError:
+            break
+        if not expression.startswith(";", end):
+            break
+        bindings[declaration[1]] = _as_jsonata_literal(value)
+        position = end + 1
+    return bindings, expression[: opening.end()] + expression[position:]
+
+
+def _as_jsonata_literal(value: Any) -> Any:
+    """A decoded JSON value as JSONata evaluates the same literal: null is JSONata's null (which
+    $exists sees), not undefined, and a number with no fraction is an integer."""
+    if value is None:
+        return JsonataUtils.NULL_VALUE
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _as_jsonata_literal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_jsonata_literal(item) for item in value]
+    return value
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(expression: str, thread: int) -> jsonata_python.Jsonata:
+    """A parsed expression, per thread (the key's second part): jsonata-python keeps an evaluation's
+    input and environment on the expression object, so two threads must not share one."""
+    return jsonata_python.Jsonata(expression)
 
 
 # --- Payload quota: task results over 256 KiB --------------------------------------------------

@@ -94,13 +94,21 @@ class ServiceFaults:
     @contextmanager
     def installed(self) -> Iterator[ServiceFaults]:
         """Injects the faults into the emulator's task integrations while the context lasts."""
-        with ExitStack() as patches:
-            for module in _INTEGRATIONS:
-                factory = self._faulty_client_factory(module.boto_client_for)
-                patches.enter_context(patch.object(module, "boto_client_for", factory))
-            yield self
+        # The emulator keeps one client per role (harness.emulator): each gets one handler, removed on the way out.
+        answering: dict[int, tuple[Any, Callable[..., Any]]] = {}
+        try:
+            with ExitStack() as patches:
+                for module in _INTEGRATIONS:
+                    factory = self._faulty_client_factory(module.boto_client_for, answering)
+                    patches.enter_context(patch.object(module, "boto_client_for", factory))
+                yield self
+        finally:
+            for client, answer in answering.values():
+                client.meta.events.unregister("before-call.*.*", answer)
 
-    def _faulty_client_factory(self, create_client: Callable[..., Any]) -> Callable[..., Any]:
+    def _faulty_client_factory(
+        self, create_client: Callable[..., Any], answering: dict[int, tuple[Any, Callable[..., Any]]]
+    ) -> Callable[..., Any]:
         def boto_client_for(region: str, service: str, state_credentials: StateCredentials | None = None) -> Any:
             client = create_client(region=region, service=service, state_credentials=state_credentials)
             role_arn = state_credentials.role_arn if state_credentials else ""
@@ -108,7 +116,10 @@ class ServiceFaults:
             def answer(model: OperationModel, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
                 return self._answer(role_arn, model)
 
-            client.meta.events.register("before-call.*.*", answer)
+            with self._lock:
+                if id(client) not in answering:
+                    client.meta.events.register("before-call.*.*", answer)
+                    answering[id(client)] = (client, answer)
             return client
 
         return boto_client_for

@@ -74,6 +74,7 @@ def test_demo_drives_runs_recovers_one_stops_on_the_injected_failure_and_cleans_
 
 
 def test_ctrl_c_mid_run_still_destroys_everything() -> None:
+    # In a process group of its own, which gets the SIGINT as a terminal's Ctrl-C reaches its foreground job.
     process = subprocess.Popen(
         [*DEMO, "--runs", "50", "--fail-at-run", "0"],
         cwd=REPO_ROOT,
@@ -81,13 +82,14 @@ def test_ctrl_c_mid_run_still_destroys_everything() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        process_group=0,
     )
     assert process.stdout is not None
     seen = []
     for line in process.stdout:
         seen.append(line)
         if line.startswith("  poll "):
-            process.send_signal(signal.SIGINT)
+            os.killpg(process.pid, signal.SIGINT)
             break
     rest, _ = process.communicate(timeout=120)
     output = "".join(seen) + rest

@@ -62,8 +62,8 @@ resource "aws_s3_bucket" "this" {
 
   count = local.create_bucket ? 1 : 0
 
-  bucket        = var.bucket_name != "" ? var.bucket_name : null
-  bucket_prefix = var.bucket_name == "" ? "${var.name}-" : null
+  bucket        = var.bucket_name
+  bucket_prefix = var.bucket_name == null ? "${var.name}-" : null
   force_destroy = var.bucket_force_destroy
 
   tags = var.tags

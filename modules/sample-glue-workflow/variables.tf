@@ -24,14 +24,13 @@ variable "create_bucket" {
 }
 
 variable "bucket_name" {
-  description = "Name of the bucket: an existing bucket when create_bucket is false, otherwise the name to create (empty lets AWS add a unique suffix to name)."
+  description = "Name of the bucket: the existing bucket to use when create_bucket is false (required then), otherwise the name to create (null lets AWS add a unique suffix to name)."
   type        = string
-  default     = ""
-  nullable    = false
+  default     = null
 
   validation {
-    condition     = var.bucket_name == "" || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.bucket_name))
-    error_message = "bucket_name must be empty or a valid S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)."
+    condition     = var.bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.bucket_name))
+    error_message = "bucket_name must be null or a valid S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)."
   }
 }
 
