@@ -9,9 +9,14 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from python_terraform import IsFlagged, IsNotFlagged, Terraform
 
@@ -117,6 +122,7 @@ class TerraformWorkspace:
             (self.directory / provider_file).write_text(provider_block(endpoint_url, region))
         self._tf = Terraform(working_dir=str(self.directory))
         self._var_files = 0
+        self._reattach: dict[str, str] = {}
 
     @staticmethod
     def _checked(command: str, result: tuple[int | None, str, str], ok_codes: tuple[int, ...] = (0,)) -> str:
@@ -150,7 +156,8 @@ class TerraformWorkspace:
         """Run ``terraform test`` (of one file, relative to the working directory, or of all) and read its
         machine-readable report."""
         # python-terraform has no test command; a failed run block exits 1 and is reported, not raised.
-        code, stdout, stderr = self._tf.cmd("test", json=IsFlagged, filter=test_file)
+        with patch.dict(os.environ, self._reattach):
+            code, stdout, stderr = self._tf.cmd("test", json=IsFlagged, filter=test_file)
         results = TerraformTestResults()
         for line in stdout.splitlines():
             message = json.loads(line)
@@ -166,6 +173,36 @@ class TerraformWorkspace:
             # Without a summary Terraform stopped before testing (a syntax error, a missing provider).
             raise TerraformError("test", code, stdout, "\n".join(results.diagnostics) or stderr)
         return results
+
+    @contextmanager
+    def provider_served_once(self) -> Iterator[None]:
+        """Serve hashicorp/aws to this workspace's ``terraform test`` runs from one process.
+
+        Terraform starts the provider afresh for each walk, two per run block, though mocked providers
+        (mock_provider) take only its schema and its validation of arguments: the 69 run blocks cost
+        110 CPU-s that way and 33 with one process, which Terraform attaches to as it attaches to a
+        provider being debugged (TF_REATTACH_PROVIDERS: "Debugging Providers",
+        https://developer.hashicorp.com/terraform/plugin/debugging). Not for real providers: every walk
+        would configure the one process, and differently configured provider blocks would share it.
+        """
+        providers = self.directory / ".terraform" / "providers"
+        # A pattern without ** follows the symlink terraform init makes to an unpacked mirror.
+        binary = next(providers.glob("registry.terraform.io/hashicorp/aws/*/*/terraform-provider-aws_*"))
+        log = self.directory / "provider-debug.log"
+        with log.open("w") as output:
+            process = subprocess.Popen([str(binary), "-debug"], stdout=output, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 120
+            while not (found := re.search(r"TF_REATTACH_PROVIDERS='(.+)'", log.read_text())):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise TerraformError("provider -debug", process.returncode, "", log.read_text())
+                time.sleep(0.2)
+            self._reattach = {"TF_REATTACH_PROVIDERS": found[1]}
+            yield
+        finally:
+            self._reattach = {}
+            process.terminate()
+            process.wait(timeout=30)
 
     def validate(self) -> dict[str, Any]:
         return json.loads(self._run("validate", json=IsFlagged, ok_codes=(0, 1)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
 
@@ -22,12 +23,13 @@ def _run_blocks() -> list[RunBlock]:
 
 
 @pytest.fixture(scope="session")
-def native_tests(tmp_path_factory: pytest.TempPathFactory) -> TerraformWorkspace:
-    """The module with its .tftest.hcl files and mocks, initialised once per worker."""
+def native_tests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TerraformWorkspace]:
+    """The module with its .tftest.hcl files and mocks, initialised once per worker, with one provider process."""
     workspace = TerraformWorkspace(tmp_path_factory.mktemp("native"), ".")
     workspace.add_native_tests()
     workspace.init()
-    return workspace
+    with workspace.provider_served_once():
+        yield workspace
 
 
 # One item per file, so that xdist spreads the files over its workers.
