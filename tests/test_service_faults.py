@@ -146,3 +146,15 @@ def test_throttling_of_dynamodb_is_named_as_its_modelled_error(
     assert throttled["error"] == "DynamoDb.ProvisionedThroughputExceededException"
     assert stored["status"] == "SUCCEEDED"
     assert json.loads(stored["output"]) == {}
+
+
+def test_a_denial_ends_with_its_installation_though_the_emulator_keeps_the_tasks_client(
+    sfn: Any, create_machine: Callable[..., str]
+) -> None:
+    machine = create_machine("faults-uninstalled", GET_PARAMETER)
+    with ServiceFaults().installed() as faults:
+        faults.deny(LOOP_ROLE, "ssm:GetParameter")
+        denied = run_to_end(sfn, machine)
+
+    assert denied["error"] == "Ssm.AccessDeniedException"
+    assert run_to_end(sfn, machine)["status"] == "SUCCEEDED"
