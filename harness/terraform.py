@@ -179,8 +179,8 @@ class TerraformWorkspace:
         """Serve hashicorp/aws to this workspace's ``terraform test`` runs from one process.
 
         Terraform starts the provider afresh for each walk, two per run block, though mocked providers
-        (mock_provider) take only its schema and its validation of arguments: the 69 run blocks cost
-        110 CPU-s that way and 33 with one process, which Terraform attaches to as it attaches to a
+        (mock_provider) take only its schema and its validation of arguments: validation.tftest.hcl cost
+        31 CPU-s that way and 11 with one process, which Terraform attaches to as it attaches to a
         provider being debugged (TF_REATTACH_PROVIDERS: "Debugging Providers",
         https://developer.hashicorp.com/terraform/plugin/debugging). Not for real providers: every walk
         would configure the one process, and differently configured provider blocks would share it.
