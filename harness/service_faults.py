@@ -95,7 +95,7 @@ class ServiceFaults:
     def installed(self) -> Iterator[ServiceFaults]:
         """Injects the faults into the emulator's task integrations while the context lasts."""
         # The emulator keeps one client per role (harness.emulator): each gets one handler, removed on the way out.
-        answering: dict[int, tuple[Any, Callable[..., Any]]] = {}
+        answering: dict[Any, Callable[..., Any]] = {}
         try:
             with ExitStack() as patches:
                 for module in _INTEGRATIONS:
@@ -103,11 +103,11 @@ class ServiceFaults:
                     patches.enter_context(patch.object(module, "boto_client_for", factory))
                 yield self
         finally:
-            for client, answer in answering.values():
+            for client, answer in answering.items():
                 client.meta.events.unregister("before-call.*.*", answer)
 
     def _faulty_client_factory(
-        self, create_client: Callable[..., Any], answering: dict[int, tuple[Any, Callable[..., Any]]]
+        self, create_client: Callable[..., Any], answering: dict[Any, Callable[..., Any]]
     ) -> Callable[..., Any]:
         def boto_client_for(region: str, service: str, state_credentials: StateCredentials | None = None) -> Any:
             client = create_client(region=region, service=service, state_credentials=state_credentials)
@@ -117,9 +117,9 @@ class ServiceFaults:
                 return self._answer(role_arn, model)
 
             with self._lock:
-                if id(client) not in answering:
+                if client not in answering:
+                    answering[client] = answer
                     client.meta.events.register("before-call.*.*", answer)
-                    answering[id(client)] = (client, answer)
             return client
 
         return boto_client_for
