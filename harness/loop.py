@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -74,6 +74,15 @@ def wait_until_stopped(
             return chain
         time.sleep(0.2)
     raise TimeoutError(f"loop still running after {timeout} s: {statuses}")
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 30) -> None:
+    """Wait until ``condition()`` is true; TimeoutError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"still not true after {timeout} s")
+        time.sleep(0.1)
 
 
 def history_events(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:

@@ -8,7 +8,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from glue_loop.status import Recovery, RecoveryAttempt, live_recovery
 from harness.emulator import ACCOUNT_ID, AwsEmulator
 from harness.eventbridge import wait_for_token
 from harness.glue_simulator import CLEAN, UNTIL_FINISHED, GlueRunSimulator, RunOutcome
-from harness.loop import wait_until_stopped
+from harness.loop import wait_for, wait_until_stopped
 from harness.plans import rendered_definition
 from harness.terraform import REPO_ROOT
 
@@ -64,13 +63,6 @@ def cli(emulator: AwsEmulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
         return Result(code, out, err)
 
     return run
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 def first_run_polled(glue: GlueRunSimulator) -> Callable[[], bool]:
