@@ -174,8 +174,12 @@ def _progress(loop: Loop) -> str:
 
 
 def _outcome(loop: Loop) -> str:
-    stop = status.last_stop(loop.executions(limit=10))
-    return "no execution has run" if stop is None else f"{stop.reason} (execution {stop.execution} {stop.status})"
+    stop = status.last_stop(loop.executions(limit=10), loop)
+    if stop is None:
+        return "no execution has run"
+    resumes = len(stop.recovery_attempts)
+    resumed = f", after resuming the run {'once' if resumes == 1 else f'{resumes} times'}" if resumes else ""
+    return f"{stop.reason} (execution {stop.execution} {stop.status}){resumed}"
 
 
 # --- arguments ---

@@ -182,8 +182,9 @@ class TerraformWorkspace:
         (mock_provider) take only its schema and its validation of arguments: validation.tftest.hcl cost
         31 CPU-s that way and 11 with one process, which Terraform attaches to as it attaches to a
         provider being debugged (TF_REATTACH_PROVIDERS: "Debugging Providers",
-        https://developer.hashicorp.com/terraform/plugin/debugging). Not for real providers: every walk
-        would configure the one process, and differently configured provider blocks would share it.
+        https://developer.hashicorp.com/terraform/plugin/debugging). Not for real providers: each walk
+        configures the one process, and hashicorp/aws 5.100.0 configured a second time fails ("loading
+        configuration: unable to add custom RootCAs HTTPClient", tried on an apply of examples/event-driven).
         """
         providers = self.directory / ".terraform" / "providers"
         # A pattern without ** follows the symlink terraform init makes to an unpacked mirror.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -265,6 +266,23 @@ def test_status_of_a_loop_stopped_without_recovery_lists_no_resumes(
     assert report["last_stop"]["reason"] == "GlueWorkflowActionsFailed"
     assert report["last_stop"]["recovery_attempts"] == []
     assert "resumed" not in cli("status", loop_machine).out
+
+
+def test_pause_that_waits_through_a_failed_recovery_says_how_often_the_run_was_resumed(
+    cli: Cli, make_loop: Callable[..., str], glue: GlueRunSimulator
+) -> None:
+    again = RunOutcome(node_states={"action-0": "FAILED"})
+    glue.script(WORKFLOW, RunOutcome(failed=1, running_polls=2), again, again)
+    loop = recovering_loop(make_loop, max_attempts=2)
+    cli("start", loop)
+    wait_for(first_run_polled(glue))
+
+    paused = cli("pause", loop, *WAIT)
+
+    assert paused.code == 0
+    ended = r"Ended after \d+ s: GlueWorkflowActionsFailed \(execution \S+ FAILED\), after resuming the run 2 times"
+    assert re.fullmatch(ended, paused.out.rstrip().splitlines()[-1])
+    assert len(glue.runs_of(WORKFLOW)) == 3
 
 
 @pytest.mark.parametrize("handed_over", [False, True], ids=["same-execution", "successor"])
