@@ -178,7 +178,7 @@ def _outcome(loop: Loop) -> str:
     if stop is None:
         return "no execution has run"
     resumes = len(stop.recovery_attempts)
-    resumed = f", after resuming the run {'once' if resumes == 1 else f'{resumes} times'}" if resumes else ""
+    resumed = f", after resuming the run {status.how_often(resumes)}" if resumes else ""
     return f"{stop.reason} (execution {stop.execution} {stop.status}){resumed}"
 
 

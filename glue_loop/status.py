@@ -160,8 +160,7 @@ def as_text(status: Status) -> str:
         lines.append(f"Last stop      {stop.reason} (execution {stop.execution} {stop.status} {_time(stop.stopped)})")
         lines += [f"               {stop.cause}"] if stop.cause else []
         if stop.recovery_attempts:
-            count = len(stop.recovery_attempts)
-            lines += [f"               resumed {'once' if count == 1 else f'{count} times'} before:"]
+            lines += [f"               resumed {how_often(len(stop.recovery_attempts))} before:"]
             lines += _attempt_rows(stop.recovery_attempts)
     lines += ["", *_glue_run(status.glue_run), "", f"Executions (newest {len(status.executions)}, * running)"]
     rows = [("", "name", "status", "started", "stopped", "run", "seq")]
@@ -179,6 +178,11 @@ def as_text(status: Status) -> str:
         )
     lines += _table(rows) if status.executions else ["  none"]
     return "\n".join(lines)
+
+
+def how_often(count: int) -> str:
+    """A count of resumes as the reports say it: "once", "2 times"."""
+    return "once" if count == 1 else f"{count} times"
 
 
 def _live(status: Status) -> str:
