@@ -24,7 +24,7 @@ from harness.asl import with_config
 from harness.emulator import ACCOUNT_ID, REGION, AwsEmulator
 from harness.eventbridge import EventsLoop, create_events_loop, wait_for_token
 from harness.glue_simulator import CLEAN, UNTIL_FINISHED, GlueRunSimulator, RunOutcome, state_change_events
-from harness.loop import Execution, entered_states, history_events, judged_at, transitions, wait_until_stopped
+from harness.loop import Execution, entered_states, history_events, judged_at, transitions, wait_for, wait_until_stopped
 from harness.plans import rendered_definition
 from harness.report import format_table
 from harness.terraform import TerraformWorkspace
@@ -147,8 +147,9 @@ class Bench:
         loop, run_id = self.waiting_events_loop(planned, safety_poll_seconds=1)
         (listed,) = self.sfn.list_executions(stateMachineArn=loop.arn)["executions"]
         # Events sent before the loop waits again would find the token of the wait that timed out.
-        while entered_states(self.sfn, listed["executionArn"]).count("WaitForRun") <= safety_polls:
-            time.sleep(0.05)
+        wait_for(
+            lambda: entered_states(self.sfn, listed["executionArn"]).count("WaitForRun") > safety_polls, timeout=120
+        )
         run = self.glue.finish(run_id)
         callbacks = [loop.delivery.deliver(event) for event in state_change_events(run)]
         return wait_until_stopped(self.sfn, loop.arn), sum(1 for arn in callbacks if arn)

@@ -259,8 +259,7 @@ def test_a_late_callback_holding_the_token_of_a_timed_out_wait_is_harmless(
     run_id = token_run(emulator, loop, glue, 1)
     dynamodb = emulator.client("dynamodb")
     timed_out = dynamodb.get_item(TableName=loop.token_table, Key={"workflow": {"S": EVENTS_WORKFLOW}})["Item"]
-    while stored_token(emulator, loop) == timed_out["token"]["S"]:
-        time.sleep(0.05)
+    wait_for(lambda: stored_token(emulator, loop) != timed_out["token"]["S"])
     dynamodb.put_item(TableName=loop.token_table, Item=timed_out)
     run = glue.finish(run_id)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,7 +11,14 @@ import pytest
 from conftest import WORKFLOW, Notices, pause_parameter_of
 from harness.emulator import AwsEmulator
 from harness.glue_simulator import CLEAN, GlueRunSimulator, RunOutcome
-from harness.loop import entered_states, histories_of_two_chains, history_events, transitions, wait_until_stopped
+from harness.loop import (
+    entered_states,
+    histories_of_two_chains,
+    history_events,
+    transitions,
+    wait_for,
+    wait_until_stopped,
+)
 from harness.sfn_faults import start_execution_times_out
 from harness.terraform import REPO_ROOT
 from harness.tf_config import locals_of
@@ -215,8 +221,7 @@ def test_pause_lets_the_run_in_flight_finish_then_ends_the_loop_and_resume_start
     ssm = emulator.client("ssm")
     glue.script(WORKFLOW, RunOutcome(running_polls=3), RunOutcome(failed=1))
     start(sfn, loop_machine)
-    while not glue.runs_of(WORKFLOW) or glue.runs_of(WORKFLOW)[0].polls < 1:
-        time.sleep(0.1)
+    wait_for(lambda: bool(glue.runs_of(WORKFLOW)) and glue.runs_of(WORKFLOW)[0].polls >= 1)
     ssm.put_parameter(Name=pause_parameter_of(loop_machine), Value="true", Overwrite=True)
 
     paused = wait_until_stopped(sfn, loop_machine)
