@@ -53,7 +53,7 @@ data "aws_iam_policy_document" "loop" {
 
   statement {
     sid       = "RunTheGlueWorkflow"
-    actions   = ["glue:StartWorkflowRun", "glue:GetWorkflowRun", "glue:GetWorkflow"]
+    actions   = ["glue:StartWorkflowRun", "glue:GetWorkflowRun", "glue:GetWorkflowRuns", "glue:GetWorkflow"]
     resources = [local.glue_workflow_arn]
   }
 

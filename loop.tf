@@ -8,15 +8,16 @@ locals {
   history_event_budget    = 20000
   history_events_per_poll = { poll = 9, events = 13 }
   history_events_per_run  = 34
-  # A recovery attempt (FindFailedNodes, RecoverOrStop, RecoveryBackoff, ResumeWorkflowRun, then
-  # the resumed run's poll, metrics and second JudgeRun: 5 + 2 + 2 + 5 + 9 + 7 = 30), so that a run
+  # A recovery attempt (FindFailedNodes, RecoverOrStop, RecoveryBackoff, ResumeWorkflowRun,
+  # RecordRecoveryAttempt, then the resumed run's poll, metrics and second JudgeRun:
+  # 5 + 2 + 2 + 5 + 2 + 9 + 7 = 32), so that a run
   # recovered on its k-th attempt costs a clean run's events plus k attempts; and a run accepted
   # once its recovery is spent (its last FindFailedNodes and RecoverOrStop, BuildStop, ShouldNotify,
   # Notify, ShouldNotify, JudgeRun again: 7 + 2 + 2 + 5 + 2 + 2 = 20). Measured in poll mode
   # (tests/test_recovery.py). The attempt counts its resumed run's one poll, as a run's events count
-  # its one poll; in events mode that poll is a token wait, which costs less (measured too), so 30 is
+  # its one poll; in events mode that poll is a token wait, which costs less (measured too), so 32 is
   # an upper bound there.
-  history_events_per_recovery_attempt = 30
+  history_events_per_recovery_attempt = 32
   history_events_per_accepted_run     = 20
   history_events_of_recovery_per_run = var.recovery.enabled ? (
     var.recovery.max_attempts * local.history_events_per_recovery_attempt + (var.recovery.when_exhausted == "continue" ? local.history_events_per_accepted_run : 0)

@@ -9,11 +9,13 @@ triggers reports the counts scripted in the outcome instead.
 
 GetWorkflowRun answers as Glue does: RUNNING for ``running_polls`` calls (or until the test
 ends the run with :meth:`GlueRunSimulator.finish`, and then for its status lag), then the final
-status with Statistics and, with IncludeGraph, the nodes and their run states. StopWorkflowRun
-ends a simulated run STOPPED (moto's only checks that the run exists). Faults can be queued for StartWorkflowRun,
-GetWorkflowRun, GetWorkflow, StopWorkflowRun and ResumeWorkflowRun and are raised as Glue raises
-them. :func:`state_change_events` gives the EventBridge events Glue emits as a run's jobs and
-crawlers start and end: only the documented ones.
+status with Statistics and, with IncludeGraph, the nodes and their run states; GetWorkflowRuns
+lists them the same way, in no order of their starts. StopWorkflowRun ends a simulated run
+STOPPED (moto's only checks that the run exists). Faults can be queued for StartWorkflowRun,
+GetWorkflowRun, GetWorkflowRuns, GetWorkflow, StopWorkflowRun and ResumeWorkflowRun and are
+raised as Glue raises them, before the call acts or after (:class:`Fault`).
+:func:`state_change_events` gives the EventBridge events Glue emits as a run's jobs and crawlers
+start and end: only the documented ones.
 
 ResumeWorkflowRun, which moto lacks, is answered as Glue documents it (see
 :meth:`GlueRunSimulator._resume`): a new run, named by the resumed one's id in its PreviousRunId,
@@ -25,6 +27,7 @@ triggers) and its counts play no part.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import threading
 import time
@@ -48,6 +51,29 @@ from harness.emulator import ACCOUNT_ID, REGION
 
 # HTTP status Glue answers each fault code with.
 _FAULT_STATUS = {"InternalServiceException": 500}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A Glue error answered to one call. By default the call is refused and changes nothing; with
+    ``acted`` the call does what it was asked (starts or resumes a run, say) and its caller is
+    answered the error all the same: a server error or a timeout may come after the service acted,
+    and StartWorkflowRun and ResumeWorkflowRun take no idempotency token to tell a retry apart
+    (Glue API reference, "StartWorkflowRun", "ResumeWorkflowRun": no ClientRequestToken)."""
+
+    code: str
+    acted: bool = False
+
+    def error(self, operation: str) -> JsonRESTError:
+        done = " after the call acted" if self.acted else ""
+        error = JsonRESTError(self.code, f"Simulated {self.code} on {operation}{done}")
+        error.code = _FAULT_STATUS.get(self.code, 400)
+        return error
+
+
+def _as_fault(fault: str | Fault) -> Fault:
+    return fault if isinstance(fault, Fault) else Fault(fault)
+
 
 # Which Statistics counter a finished job or crawler state adds to.
 _STATISTIC = {
@@ -301,6 +327,7 @@ class SimulatedRun:
     graph: WorkflowGraph
     properties: dict[str, str]
     polls: int = 0  # GetWorkflowRun calls without IncludeGraph
+    seen_ended: bool = False  # a GetWorkflowRun without IncludeGraph has answered it ended
     # When (time.monotonic()) the run reads ended after GlueRunSimulator.finish: its status lag later.
     reads_ended_at: float | None = None
     stopped: bool = False  # ended by StopWorkflowRun
@@ -430,16 +457,21 @@ class GlueRunSimulator:
     def __init__(self) -> None:
         # Told of every poll: the run, the status and the statistics answered.
         self.on_poll: PollObserver | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        # Held from the concurrency check of a start or resume until its run is recorded.
+        self._starting = threading.Lock()
         self._scripts: dict[str, deque[RunOutcome]] = defaultdict(deque)
-        self._faults: dict[str, deque[str]] = defaultdict(deque)
+        self._faults: dict[str, deque[Fault]] = defaultdict(deque)
         self.runs: list[SimulatedRun] = []
         self.calls: list[str] = []
         # Runs started while another run of the same workflow had not finished.
         self.overlapping_starts: list[str] = []
-        self._random_faults: tuple[random.Random, float, tuple[str, ...]] | None = None
+        self._random_faults: tuple[random.Random, float, tuple[Fault, ...]] | None = None
         # Status lag of runs ended by finish() without a lag of their own.
         self.status_lag_seconds = 0.0
+        # How long after its start a run is left out of GetWorkflowRuns: AWS does not say how soon
+        # a listing shows a new run.
+        self.listing_lag_seconds = 0.0
 
     # --- scripting ---
 
@@ -448,16 +480,16 @@ class GlueRunSimulator:
         with self._lock:
             self._scripts[workflow].extend(outcomes)
 
-    def fail_next(self, operation: str, *error_codes: str) -> None:
-        """Make the next calls of ``operation`` raise these Glue errors: StartWorkflowRun,
-        GetWorkflowRun, GetWorkflowRun+IncludeGraph (graph reads), GetWorkflow, StopWorkflowRun or
-        ResumeWorkflowRun (a resume Glue refuses)."""
+    def fail_next(self, operation: str, *faults: str | Fault) -> None:
+        """Make the next calls of ``operation`` answer these Glue errors (codes, or Faults that act
+        first): StartWorkflowRun, GetWorkflowRun, GetWorkflowRun+IncludeGraph (graph reads),
+        GetWorkflowRuns, GetWorkflow, StopWorkflowRun or ResumeWorkflowRun."""
         with self._lock:
-            self._faults[operation].extend(error_codes)
+            self._faults[operation].extend(_as_fault(fault) for fault in faults)
 
-    def fail_randomly(self, rng: random.Random, probability: float, *error_codes: str) -> None:
-        """Make any patched call raise one of these Glue errors with this probability."""
-        self._random_faults = (rng, probability, error_codes)
+    def fail_randomly(self, rng: random.Random, probability: float, *faults: str | Fault) -> None:
+        """Make any patched call answer one of these Glue errors with this probability."""
+        self._random_faults = (rng, probability, tuple(_as_fault(fault) for fault in faults))
 
     def finish(self, run_id: str, status_lag: float | None = None) -> SimulatedRun:
         """End a run's last job or crawler now, whatever its running polls: GetWorkflowRun reads
@@ -492,62 +524,92 @@ class GlueRunSimulator:
         simulator = self
 
         def start_workflow_run(backend: GlueBackend, workflow_name: str, properties: dict[str, str] | None) -> str:
-            simulator._record_call("StartWorkflowRun")
-            run_id: str = original_start(backend, workflow_name, properties)
-            with simulator._lock:
-                if any(not run.finished for run in simulator.runs if run.workflow == workflow_name):
-                    simulator.overlapping_starts.append(run_id)
-                script = simulator._scripts[workflow_name]
-                simulator.runs.append(
-                    SimulatedRun(
-                        workflow=workflow_name,
-                        run_id=run_id,
-                        outcome=script.popleft() if script else None,
-                        graph=WorkflowGraph.of(backend, workflow_name),
-                        properties=dict(properties or {}),
+            fault = simulator._record_call("StartWorkflowRun")
+            with simulator._starting:
+                simulator._refuse_at_concurrency_limit(backend, workflow_name)
+                # moto names the workflow's latest run as a started run's PreviousRunId. Glue says
+                # only that it is "the ID of the previous workflow run" ("WorkflowRun"), which may be
+                # that too, so it is kept: the less convenient reading for a loop that looks for a
+                # resume by it.
+                run_id: str = original_start(backend, workflow_name, properties)
+                with simulator._lock:
+                    if any(not run.finished for run in simulator.runs if run.workflow == workflow_name):
+                        simulator.overlapping_starts.append(run_id)
+                    script = simulator._scripts[workflow_name]
+                    simulator.runs.append(
+                        SimulatedRun(
+                            workflow=workflow_name,
+                            run_id=run_id,
+                            outcome=script.popleft() if script else None,
+                            graph=WorkflowGraph.of(backend, workflow_name),
+                            properties=dict(properties or {}),
+                        )
                     )
-                )
+            if fault is not None:
+                raise fault.error("StartWorkflowRun")
             return run_id
 
         def stop_workflow_run(backend: GlueBackend, workflow_name: str, run_id: str) -> None:
             # moto's StopWorkflowRun checks that the run exists and changes nothing; Glue stops
             # the run's running nodes and ends it STOPPED.
-            simulator._record_call("StopWorkflowRun")
+            fault = simulator._record_call("StopWorkflowRun")
             original_stop(backend, workflow_name, run_id)
             run = simulator._run(run_id)
-            if run is None:
-                return
-            with simulator._lock:
-                if run.finished:
-                    raise JsonRESTError("IllegalWorkflowStateException", f"Workflow run {run_id} is not running")
-                run.stopped = True
-            moto_run = backend.workflows[workflow_name].runs[run_id]
-            moto_run.status, moto_run.completed_on = "STOPPED", utcnow()
+            if run is not None:
+                with simulator._lock:
+                    if run.finished:
+                        raise JsonRESTError("IllegalWorkflowStateException", f"Workflow run {run_id} is not running")
+                    run.stopped = True
+                moto_run = backend.workflows[workflow_name].runs[run_id]
+                moto_run.status, moto_run.completed_on = "STOPPED", utcnow()
+            if fault is not None:
+                raise fault.error("StopWorkflowRun")
 
         def get_workflow(response: GlueResponse) -> ActionResult:
-            simulator._record_call("GetWorkflow")
-            return original_get_workflow(response)
+            fault = simulator._record_call("GetWorkflow")
+            answer = original_get_workflow(response)
+            if fault is not None:
+                raise fault.error("GetWorkflow")
+            return answer
 
         def get_workflow_run(response: GlueResponse) -> ActionResult:
             include_graph = bool(response._get_param("IncludeGraph"))
-            simulator._record_call("GetWorkflowRun+IncludeGraph" if include_graph else "GetWorkflowRun")
+            operation = "GetWorkflowRun+IncludeGraph" if include_graph else "GetWorkflowRun"
+            fault = simulator._record_call(operation)
             workflow_name, run_id = response._get_param("Name"), response._get_param("RunId")
             answer: dict[str, Any] = response.glue_backend.get_workflow_run(workflow_name, run_id)
             run = simulator._run(run_id)
             if run is not None:
-                answer.update(simulator._poll(response.glue_backend, run, include_graph))
+                answer.update(simulator._poll(response.glue_backend, run, include_graph, answered=fault is None))
+            if fault is not None:
+                raise fault.error(operation)
             return ActionResult({"Run": answer})
+
+        def get_workflow_runs(response: GlueResponse) -> ActionResult:
+            fault = simulator._record_call("GetWorkflowRuns")
+            runs, next_token = simulator._list_runs(
+                response.glue_backend,
+                response._get_param("Name"),
+                response._get_int_param("MaxResults"),
+                response._get_param("NextToken"),
+            )
+            if fault is not None:
+                raise fault.error("GetWorkflowRuns")
+            return ActionResult({"Runs": runs, **({"NextToken": next_token} if next_token else {})})
 
         def resume_workflow_run(response: GlueResponse) -> ActionResult:
             # moto routes an action to the GlueResponse method of its snake_case name and answers
             # NotImplementedError without one; boto3 and Step Functions' aws-sdk:glue tasks (whose
             # boto clients call this server) both come through here.
+            fault = simulator._record_call("ResumeWorkflowRun")
             run_id, node_ids = simulator._resume(
                 response.glue_backend,
                 response._get_param("Name"),
                 response._get_param("RunId"),
                 response._get_param("NodeIds") or [],
             )
+            if fault is not None:
+                raise fault.error("ResumeWorkflowRun")
             return ActionResult({"RunId": run_id, "NodeIds": node_ids})
 
         with (
@@ -555,6 +617,7 @@ class GlueRunSimulator:
             patch.object(GlueBackend, "stop_workflow_run", stop_workflow_run),
             patch.object(GlueResponse, "get_workflow_run", get_workflow_run),
             patch.object(GlueResponse, "get_workflow", get_workflow),
+            patch.object(GlueResponse, "get_workflow_runs", get_workflow_runs),
             patch.object(GlueResponse, "resume_workflow_run", resume_workflow_run, create=True),
         ):
             yield self
@@ -584,7 +647,6 @@ class GlueRunSimulator:
           resumed run; its Statistics count only the nodes it runs, not the copied ones (the
           graph shows those); and it runs on the resumed run's snapshot of the triggers.
         """
-        self._record_call("ResumeWorkflowRun")
         workflow = backend.workflows.get(workflow_name)
         if workflow is None:
             raise EntityNotFoundException("Entity not found")
@@ -604,12 +666,9 @@ class GlueRunSimulator:
                 f"Nodes without a run attempt in run {run_id} cannot be restarted: {not_attempted or node_ids}",
             )
         restarted = previous.graph.restarted([attempted[node_id].name for node_id in node_ids])
-        with self._lock:
+        with self._starting, self._lock:
+            self._refuse_at_concurrency_limit(backend, workflow_name)
             running = [run for run in self.runs if run.workflow == workflow_name and not run.finished]
-            if workflow.max_concurrent_runs and len(running) >= workflow.max_concurrent_runs:
-                raise JsonRESTError(
-                    "ConcurrentRunsExceededException", f"Concurrent runs exceeded for workflow: {workflow_name}"
-                )
             moto_run = FakeWorkflowRun(
                 workflow_name, previous_run_id=run_id, properties=dict(workflow.default_run_properties or {})
             )
@@ -633,35 +692,86 @@ class GlueRunSimulator:
         restarted_ids = [node_id for node_id in dict.fromkeys(node_ids) if attempted[node_id].name in restarted]
         return moto_run.run_id, restarted_ids
 
-    def _poll(self, backend: GlueBackend, run: SimulatedRun, include_graph: bool) -> dict[str, Any]:
+    def _poll(self, backend: GlueBackend, run: SimulatedRun, include_graph: bool, answered: bool) -> dict[str, Any]:
         with self._lock:
             # Reading the graph of a run is not polling it.
             run.polls += 0 if include_graph else 1
             finished = run.finished
-        answer: dict[str, Any] = {"Statistics": run.statistics(finished)}
-        if finished:
-            moto_run = backend.workflows[run.workflow].runs[run.run_id]
-            moto_run.status = run.status
-            moto_run.completed_on = moto_run.completed_on or utcnow()
-            answer.update(Status=run.status, CompletedOn=moto_run.completed_on)
+            # A read that acted and then failed told its caller nothing.
+            run.seen_ended |= finished and not include_graph and answered
+        answer = self._state(backend, run, finished)
         if include_graph:
             answer["Graph"] = run.graph.graph(run.graph_nodes(finished), run.run_id)
         elif self.on_poll is not None:
             self.on_poll(run, answer.get("Status", "RUNNING"), answer["Statistics"])
         return answer
 
-    def _record_call(self, operation: str) -> None:
+    def _refuse_at_concurrency_limit(self, backend: GlueBackend, workflow_name: str) -> None:
+        """ConcurrentRunsExceededException, one of StartWorkflowRun's and ResumeWorkflowRun's errors,
+        when the workflow's runs in this simulator that have not finished reach its MaxConcurrentRuns
+        ("CreateWorkflow": "If you leave this parameter blank, there is no limit"); moto's own
+        StartWorkflowRun never refuses. Runs of earlier tests, which never end, are not counted."""
+        workflow = backend.workflows.get(workflow_name)
+        limit = workflow.max_concurrent_runs if workflow is not None else None
+        with self._lock:
+            running = [run for run in self.runs if run.workflow == workflow_name and not run.finished]
+        if limit and len(running) >= limit:
+            raise JsonRESTError(
+                "ConcurrentRunsExceededException", f"Concurrent runs exceeded for workflow: {workflow_name}"
+            )
+
+    def _state(self, backend: GlueBackend, run: SimulatedRun, finished: bool) -> dict[str, Any]:
+        """The run's Statistics, and its Status and CompletedOn once it has finished."""
+        answer: dict[str, Any] = {"Statistics": run.statistics(finished)}
+        if finished:
+            moto_run = backend.workflows[run.workflow].runs[run.run_id]
+            moto_run.status = run.status
+            moto_run.completed_on = moto_run.completed_on or utcnow()
+            answer.update(Status=run.status, CompletedOn=moto_run.completed_on)
+        return answer
+
+    def _list_runs(
+        self, backend: GlueBackend, workflow_name: str, max_results: int | None, next_token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """GetWorkflowRuns: a page of the workflow's runs, as GetWorkflowRun answers each (without
+        counting a poll), and the token of the next page. Glue documents no order for the runs
+        (API reference, "GetWorkflowRuns"), so they come in one that is fixed, so that pages do
+        not shift, but follows neither their start nor its reverse; nor does it document a default
+        page size, taken to be 100 here."""
+        workflow = backend.workflows.get(workflow_name)
+        if workflow is None:
+            raise EntityNotFoundException("Entity not found")
+        listed_since = utcnow() - timedelta(seconds=self.listing_lag_seconds)
+        runs = sorted(
+            (run for run in workflow.runs.values() if run.started_on <= listed_since),
+            key=lambda run: hashlib.sha256(run.run_id.encode()).digest(),
+        )
+        start = int(next_token or 0)
+        end = start + (max_results or 100)
+        page = []
+        for moto_run in runs[start:end]:
+            listed: dict[str, Any] = moto_run.as_dict()
+            run = self._run(moto_run.run_id)
+            if run is not None:
+                with self._lock:
+                    finished = run.finished
+                listed.update(self._state(backend, run, finished))
+            page.append(listed)
+        return page, str(end) if end < len(runs) else None
+
+    def _record_call(self, operation: str) -> Fault | None:
+        """Record a call and raise the fault due for it, if any, when that fault refuses the call;
+        a fault due once the call has acted is returned for the caller to raise when it has."""
         with self._lock:
             self.calls.append(operation)
             faults = self._faults[operation]
-            code = faults.popleft() if faults else None
-            if code is None and self._random_faults is not None:
-                rng, probability, codes = self._random_faults
-                code = rng.choice(codes) if rng.random() < probability else None
-        if code is not None:
-            error = JsonRESTError(code, f"Simulated {code} on {operation}")
-            error.code = _FAULT_STATUS.get(code, 400)
-            raise error
+            fault = faults.popleft() if faults else None
+            if fault is None and self._random_faults is not None:
+                rng, probability, choices = self._random_faults
+                fault = rng.choice(choices) if rng.random() < probability else None
+        if fault is not None and not fault.acted:
+            raise fault.error(operation)
+        return fault
 
     def _run(self, run_id: str) -> SimulatedRun | None:
         with self._lock:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from filelock import FileLock
+from moto.backends import get_backend
 
 from harness import docs
 from harness.asl import with_config
@@ -211,6 +212,17 @@ def glue(emulator: AwsEmulator) -> Iterator[GlueRunSimulator]:
         client.create_workflow(Name=WORKFLOW, MaxConcurrentRuns=1)
     with GlueRunSimulator().installed() as simulator:
         yield simulator
+
+
+@pytest.fixture(params=[1, None], ids=["limit-1", "no-limit"])
+def concurrency_limit(glue: GlueRunSimulator, request: pytest.FixtureRequest) -> Iterator[int | None]:
+    """WORKFLOW's MaxConcurrentRuns for one test, 1 and then unset: Glue refuses a run past a limit
+    of 1 and lets runs overlap without one. Set on moto's workflow itself, as UpdateWorkflow
+    cannot unset it, and set back afterwards."""
+    workflow = get_backend("glue")[ACCOUNT_ID][REGION].workflows[WORKFLOW]
+    original, workflow.max_concurrent_runs = workflow.max_concurrent_runs, request.param
+    yield request.param
+    workflow.max_concurrent_runs = original
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,9 @@ def test_templates_are_plain_json_in_jsonpath_but_the_states_that_need_jsonata(t
     """JSONata only where JSONPath cannot do the job: the events mode token wait (the clock for its
     token's expiry), the pause test (lowercase and trim), the chain's end (adds stop_reason), the
     cooldown (0 s before a chain's first run), the judge and the choices after it (a Choice rule may
-    Assign only in JSONata; they read the verdict variable), the resume (appends to the attempts),
+    Assign only in JSONata; they read the verdict variable), the resume and its record (appends to
+    the attempts), the look for the run a failed start or resume made (filters runs on two
+    conditions, counts what it found) and its backoff (a power of the failures),
     the failed-node lookup (joined conditions in a filter, the list cut at 100), the stop (chooses and
     joins its cause), the run's start (filters the user's run properties, numbers as strings), the
     run's reads and the next run in place (a run's CompletedOn, absent while it runs) and the run's
@@ -59,6 +61,12 @@ def test_templates_are_plain_json_in_jsonpath_but_the_states_that_need_jsonata(t
             "FindFailedNodes",
             "RecoverOrStop",
             "ResumeWorkflowRun",
+            "RecordRecoveryAttempt",
+            "FindRunInFlight",
+            "WaitBeforeLooking",
+            "FindRunOfFailedCall",
+            "WasRunFound",
+            "AdoptStartedRun",
             "BuildStop",
             "ShouldNotify",
             "NextRunInPlace",
@@ -89,10 +97,10 @@ def test_every_choice_has_a_default(any_definition: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("config", ["default", "events"])
-def test_loop_has_at_most_27_states_so_that_it_reads_on_one_screen(
+def test_loop_has_at_most_31_states_so_that_it_reads_on_one_screen(
     plan: Callable[[str], dict[str, Any]], config: str
 ) -> None:
-    assert len(rendered_definition(plan(config))["States"]) <= 27
+    assert len(rendered_definition(plan(config))["States"]) <= 31
 
 
 def test_events_mode_swaps_only_the_wait_for_a_token_wait_and_its_polling_fallback(
@@ -172,10 +180,8 @@ def test_rendered_definition_carries_workflow_name_and_settings(definition: dict
     }
 
 
-@pytest.mark.parametrize(
-    "task", ["StartWorkflowRun", "GetWorkflowRun", "FindFailedNodes", "FindRunInFlight", "ResumeWorkflowRun"]
-)
-def test_glue_calls_retry_throttling_and_internal_errors_with_backoff(definition: dict[str, Any], task: str) -> None:
+@pytest.mark.parametrize("task", ["GetWorkflowRun", "FindFailedNodes", "FindRunInFlight", "FindRunOfFailedCall"])
+def test_glue_reads_retry_throttling_and_internal_errors_with_backoff(definition: dict[str, Any], task: str) -> None:
     (retrier,) = definition["States"][task]["Retry"]
 
     assert set(retrier["ErrorEquals"]) == {
@@ -186,3 +192,21 @@ def test_glue_calls_retry_throttling_and_internal_errors_with_backoff(definition
     assert retrier["BackoffRate"] > 1
     assert retrier["MaxAttempts"] >= 3
     assert retrier["JitterStrategy"] == "FULL"
+
+
+@pytest.mark.parametrize("task", ["StartWorkflowRun", "ResumeWorkflowRun"])
+def test_calls_that_make_a_run_retry_only_throttling_and_look_for_the_run_after_any_other_error(
+    definition: dict[str, Any], task: str
+) -> None:
+    """A server error or a timeout may follow a call that acted, and neither call takes an
+    idempotency token: a retry could make a second run, so only a refusal by throttling is
+    retried in place, and every error that is not a refusal leads to the look for the run."""
+    state = definition["States"][task]
+    (retrier,) = state["Retry"]
+    *refusals, anything_else = state["Catch"]
+
+    assert retrier["ErrorEquals"] == ["Glue.ThrottlingException"]
+    assert anything_else["ErrorEquals"] == ["States.ALL"]
+    assert anything_else["Next"] == "WaitBeforeLooking"
+    refused = {error for catcher in refusals for error in catcher["ErrorEquals"]}
+    assert not refused & {"Glue.InternalServiceException", "Glue.OperationTimeoutException", "States.Timeout"}

@@ -50,6 +50,7 @@ def test_example_applies_runs_two_clean_runs_stops_on_failure_and_destroys(
             "glue:StartWorkflowRun",
             "glue:GetWorkflowRun",
             "glue:GetWorkflow",
+            "glue:GetWorkflowRuns",
         }
         assert outputs["cloudwatch_log_group_name"] == "/aws/vendedlogs/states/e2e-loop"
         assert arn in outputs["start_loop_command"]

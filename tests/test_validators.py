@@ -89,7 +89,7 @@ def test_asl_validator_finds_no_error_in_the_rendered_definition(
 @pytest.mark.parametrize(
     ("machine", "state", "field", "broken", "reported"),
     [
-        ("poll-loop", "FindRunInFlight", "ResultPath", "$.run[", 'format "asl_result_path"'),
+        ("poll-loop", "ReadPauseFlag", "ResultPath", "$.pause[", 'format "asl_result_path"'),
         ("events-loop", "WaitForRun", "Output", "{% $merge([$states.input %}", "exactly one schema in oneOf"),
     ],
 )
