@@ -77,6 +77,7 @@ locals {
     partition          = local.partition
     glue_workflow_name = local.glue_workflow_name
     token_table_name   = local.token_table_name
+    timestamp          = local.jsonata_timestamp
   }))
   callback_begin = local.callback_template.States.Begin
   # The watch's limit reaches Begin as a JSON number, set here as the loop's settings are.

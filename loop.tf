@@ -42,11 +42,28 @@ locals {
     format("arn:%s:glue:%s:%s:workflow/%s", split(":", arn)[1], split(":", arn)[3], split(":", arn)[4], local.glue_workflow_name)
   ])
 
+  # A JSONata function turning a Glue timestamp, in whatever form the aws-sdk integration hands it
+  # over, into the one form every JSONata $toMillis reads: ECMAScript's date-time string,
+  # YYYY-MM-DDTHH:mm:ss.sssZ or with a +HH:mm offset (jsonata-js parses with Date.parse, which is
+  # sure of no other form). How Step Functions serialises an SDK result's timestamps is
+  # undocumented: the loop assumes an ISO 8601 string with "T" or " ", "Z", "+00:00" or "+0000",
+  # and any number of fraction digits, or epoch seconds, a number (the wire form of Glue's JSON
+  # protocol) or its text. Any other form, one without an offset among them (it names no instant), is passed
+  # on as it came, and $toMillis refuses it. The sample job's parse_timestamp reads the same forms.
+  # No backslash or double quote, as it is spliced into JSON strings of the templates.
+  jsonata_timestamp = join(" ", [
+    "function($t) {($seconds := $type($t) = 'number' ? $t : $type($t) = 'string' and $contains($t, /^[0-9]+([.][0-9]+)?$/) ? $number($t);",
+    "$exists($seconds) ? $fromMillis($round($seconds * 1000)) : $type($t) != 'string' ? $t : (",
+    "$g := $match($t, /^([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]([0-9]{2}:[0-9]{2}:[0-9]{2})([.][0-9]+|)(Z|[+-][0-9]{2}:?[0-9]{2})$/).groups;",
+    "$offset := $g[3] = 'Z' ? 'Z' : $length($g[3]) = 5 ? $substring($g[3], 0, 3) & ':' & $substring($g[3], 3) : $g[3];",
+    "$exists($g) ? $g[0] & 'T' & $g[1] & '.' & $substring($substring($g[2], 1) & '000', 0, 3) & $offset : $t))}",
+  ])
   loop_template_variables = {
     partition          = local.partition
     console_domain     = local.console_domain
     glue_workflow_name = local.glue_workflow_name
     token_table_name   = local.token_table_name
+    timestamp          = local.jsonata_timestamp
   }
   # The settings the loop reads from $.config, as JSON values: ApplyDefaults gets them here rather
   # than from the template, where a number could only be a string or an intrinsic.

@@ -27,6 +27,7 @@ triggers) and its counts play no part.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import random
 import threading
@@ -63,6 +64,15 @@ class Fault:
 
     code: str
     acted: bool = False
+    # What another actor does between the call acting and its caller hearing the error (a call
+    # that acted only), e.g. start a run of its own.
+    meanwhile: Callable[[], object] | None = None
+
+    def answered(self, operation: str) -> JsonRESTError:
+        """The error for a call that acted, once ``meanwhile`` has happened."""
+        if self.meanwhile is not None:
+            self.meanwhile()
+        return self.error(operation)
 
     def error(self, operation: str) -> JsonRESTError:
         done = " after the call acted" if self.acted else ""
@@ -83,6 +93,9 @@ _STATISTIC = {
     "STOPPED": "StoppedActions",
     "CANCELLED": "StoppedActions",
     "ERROR": "ErroredActions",
+    # Undocumented: WorkflowRunStatistics has no counter for a job run EXPIRED ("JobRun":
+    # JobRunState) or a crawl ended in ERROR; assumed to count as errored.
+    "EXPIRED": "ErroredActions",
 }
 _COUNTERS = ("TotalActions", *dict.fromkeys(_STATISTIC.values()), "RunningActions", "WaitingActions")
 
@@ -98,6 +111,11 @@ _JOB_EVENT_STATES = {"SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED"}
 _CRAWL_EVENT_STATE = {"SUCCEEDED": "Succeeded", "FAILED": "Failed"}
 
 
+# A node's state in a scripted run: one state, or the states of its attempts in the order Glue
+# made them, the last being its outcome.
+NodeStates = Mapping[str, str | tuple[str, ...]]
+
+
 @dataclass(frozen=True)
 class RunOutcome:
     """How one workflow run ends, after ``running_polls`` GetWorkflowRun calls saw it RUNNING.
@@ -109,7 +127,7 @@ class RunOutcome:
     """
 
     status: str = "COMPLETED"
-    node_states: Mapping[str, str] = field(default_factory=dict)
+    node_states: NodeStates = field(default_factory=dict)
     running_polls: int = 0
     stopped_after_nodes: int | None = None
     total_actions: int = 3
@@ -117,6 +135,9 @@ class RunOutcome:
     timed_out: int = 0
     stopped: int = 0
     errored: int = 0
+    # AWS does not say whether a run's Statistics count a retried job's earlier attempts; with
+    # this they do, so that a job that failed and then succeeded counts as failed too.
+    statistics_count_attempts: bool = False
 
     def counted_states(self) -> list[str]:
         unsuccessful = {
@@ -139,6 +160,14 @@ class ExecutedNode:
     state: str
     # The workflow run it ran in, when a resumed run copied it from an earlier run's graph.
     run_id: str | None = None
+    # The states of its attempts before the last (a job's retries, MaxRetries in "Job"), oldest first.
+    earlier_attempts: tuple[str, ...] = ()
+
+
+def _executed(name: str, kind: str, node_states: NodeStates) -> ExecutedNode:
+    states = node_states.get(name, "SUCCEEDED")
+    *earlier, final = (states,) if isinstance(states, str) else states
+    return ExecutedNode(name, kind, final, earlier_attempts=tuple(earlier))
 
 
 def _unique_id(kind: str, name: str) -> str:
@@ -167,7 +196,7 @@ class WorkflowGraph:
             {name: job.as_dict() for name, job in backend.jobs.items()},
         )
 
-    def run(self, node_states: Mapping[str, str]) -> list[ExecutedNode]:
+    def run(self, node_states: NodeStates) -> list[ExecutedNode]:
         executed: list[ExecutedNode] = []
         fired: set[str] = set()
 
@@ -195,7 +224,7 @@ class WorkflowGraph:
         return executed
 
     def resume(
-        self, previous: Sequence[ExecutedNode], restarted: Sequence[str], node_states: Mapping[str, str]
+        self, previous: Sequence[ExecutedNode], restarted: Sequence[str], node_states: NodeStates
     ) -> list[ExecutedNode]:
         """The nodes a resumed run runs: the restarted ones, then the actions of every trigger
         downstream of a node it ran (its predicate names one) that fires on this run's states and
@@ -204,7 +233,7 @@ class WorkflowGraph:
         https://docs.aws.amazon.com/glue/latest/dg/resuming-workflow.html), in the normal flow
         of the workflow: a downstream node whose trigger does not fire does not run."""
         kinds = {node.name: node.kind for node in previous}
-        executed = [ExecutedNode(name, kinds[name], node_states.get(name, "SUCCEEDED")) for name in restarted]
+        executed = [_executed(name, kinds[name], node_states) for name in restarted]
         fired: set[str] = set()
         progress = True
         while progress:
@@ -246,13 +275,9 @@ class WorkflowGraph:
         return reached
 
     @staticmethod
-    def _actions(trigger: Mapping[str, Any], node_states: Mapping[str, str]) -> list[ExecutedNode]:
+    def _actions(trigger: Mapping[str, Any], node_states: NodeStates) -> list[ExecutedNode]:
         return [
-            ExecutedNode(
-                _named(action),
-                "JOB" if "JobName" in action else "CRAWLER",
-                node_states.get(_named(action), "SUCCEEDED"),
-            )
+            _executed(_named(action), "JOB" if "JobName" in action else "CRAWLER", node_states)
             for action in trigger["Actions"]
         ]
 
@@ -282,6 +307,7 @@ class WorkflowGraph:
         """GetWorkflowRun's Graph: trigger, job and crawler nodes with this run's states (and
         with those of the runs they were copied from)."""
         states = {node.name: node.state for node in executed}
+        attempts = {node.name: (*node.earlier_attempts, node.state) for node in executed}
         ran_in = {node.name: node.run_id or run_id for node in executed}
         triggers = {trigger["Name"]: trigger for trigger in self.triggers}
         nodes: dict[str, dict[str, Any]] = {}
@@ -293,9 +319,10 @@ class WorkflowGraph:
                 nodes[unique_id] = {"Type": kind, "Name": name, "UniqueId": unique_id}
                 ran = name in states
                 if kind == "JOB":
-                    nodes[unique_id]["JobDetails"] = {"JobRuns": [job_run(self, name, states, ran_in)] if ran else []}
+                    runs = job_runs(self, name, attempts[name], states, ran_in) if ran else []
+                    nodes[unique_id]["JobDetails"] = {"JobRuns": runs}
                 elif kind == "CRAWLER":
-                    nodes[unique_id]["CrawlerDetails"] = {"Crawls": [crawl(name, states[name])] if ran else []}
+                    nodes[unique_id]["CrawlerDetails"] = {"Crawls": crawls(name, attempts[name]) if ran else []}
                 else:
                     nodes[unique_id]["TriggerDetails"] = {"Trigger": triggers[name]}
             return unique_id
@@ -364,7 +391,11 @@ class SimulatedRun:
         elif self.graph.triggers:
             executed = self.graph.run(outcome.node_states)
         else:
-            executed = [ExecutedNode(f"action-{i}", "JOB", state) for i, state in enumerate(outcome.counted_states())]
+            # node_states, where given, say more of an action than the counts (its attempts, say).
+            executed = [
+                _executed(f"action-{i}", "JOB", {f"action-{i}": state, **outcome.node_states})
+                for i, state in enumerate(outcome.counted_states())
+            ]
         if outcome.stopped_after_nodes is not None:
             return executed[: outcome.stopped_after_nodes]
         if not self.stopped:
@@ -389,8 +420,11 @@ class SimulatedRun:
         if not finished:
             counts.update(RunningActions=1, WaitingActions=len(executed) - 1)
             return counts
+        every_attempt = (self.outcome or CLEAN).statistics_count_attempts
         for node in executed:
-            counts[_STATISTIC[node.state]] += 1
+            for state in (*node.earlier_attempts, node.state) if every_attempt else (node.state,):
+                counts[_STATISTIC[state]] += 1
+        counts["TotalActions"] = sum(counts[counter] for counter in dict.fromkeys(_STATISTIC.values()))
         return counts
 
 
@@ -546,7 +580,7 @@ class GlueRunSimulator:
                         )
                     )
             if fault is not None:
-                raise fault.error("StartWorkflowRun")
+                raise fault.answered("StartWorkflowRun")
             return run_id
 
         def stop_workflow_run(backend: GlueBackend, workflow_name: str, run_id: str) -> None:
@@ -563,13 +597,15 @@ class GlueRunSimulator:
                 moto_run = backend.workflows[workflow_name].runs[run_id]
                 moto_run.status, moto_run.completed_on = "STOPPED", utcnow()
             if fault is not None:
-                raise fault.error("StopWorkflowRun")
+                raise fault.answered("StopWorkflowRun")
 
         def get_workflow(response: GlueResponse) -> ActionResult:
             fault = simulator._record_call("GetWorkflow")
             answer = original_get_workflow(response)
+            described: dict[str, Any] = answer.result["Workflow"]  # type: ignore[index]
+            simulator._last_run_as_listed(response.glue_backend, described)
             if fault is not None:
-                raise fault.error("GetWorkflow")
+                raise fault.answered("GetWorkflow")
             return answer
 
         def get_workflow_run(response: GlueResponse) -> ActionResult:
@@ -582,7 +618,7 @@ class GlueRunSimulator:
             if run is not None:
                 answer.update(simulator._poll(response.glue_backend, run, include_graph, answered=fault is None))
             if fault is not None:
-                raise fault.error(operation)
+                raise fault.answered(operation)
             return ActionResult({"Run": answer})
 
         def get_workflow_runs(response: GlueResponse) -> ActionResult:
@@ -594,7 +630,7 @@ class GlueRunSimulator:
                 response._get_param("NextToken"),
             )
             if fault is not None:
-                raise fault.error("GetWorkflowRuns")
+                raise fault.answered("GetWorkflowRuns")
             return ActionResult({"Runs": runs, **({"NextToken": next_token} if next_token else {})})
 
         def resume_workflow_run(response: GlueResponse) -> ActionResult:
@@ -609,7 +645,7 @@ class GlueRunSimulator:
                 response._get_param("NodeIds") or [],
             )
             if fault is not None:
-                raise fault.error("ResumeWorkflowRun")
+                raise fault.answered("ResumeWorkflowRun")
             return ActionResult({"RunId": run_id, "NodeIds": node_ids})
 
         with (
@@ -730,6 +766,17 @@ class GlueRunSimulator:
             answer.update(Status=run.status, CompletedOn=moto_run.completed_on)
         return answer
 
+    def _last_run_as_listed(self, backend: GlueBackend, described: dict[str, Any]) -> None:
+        """GetWorkflow's LastRun ("the information about the last execution of the workflow"), with
+        the run's state, under the listing lag too: AWS does not say how soon a new run shows there
+        either, so it is taken to show no sooner than in GetWorkflowRuns."""
+        listed_since = utcnow() - timedelta(seconds=self.listing_lag_seconds)
+        workflow = backend.workflows[described["Name"]]
+        listed = [run for run in workflow.runs.values() if run.started_on <= listed_since]
+        described.pop("LastRun", None)
+        if listed:
+            described["LastRun"] = self._as_read(backend, listed[-1])
+
     def _list_runs(
         self, backend: GlueBackend, workflow_name: str, max_results: int | None, next_token: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
@@ -748,16 +795,18 @@ class GlueRunSimulator:
         )
         start = int(next_token or 0)
         end = start + (max_results or 100)
-        page = []
-        for moto_run in runs[start:end]:
-            listed: dict[str, Any] = moto_run.as_dict()
-            run = self._run(moto_run.run_id)
-            if run is not None:
-                with self._lock:
-                    finished = run.finished
-                listed.update(self._state(backend, run, finished))
-            page.append(listed)
+        page = [self._as_read(backend, moto_run) for moto_run in runs[start:end]]
         return page, str(end) if end < len(runs) else None
+
+    def _as_read(self, backend: GlueBackend, moto_run: FakeWorkflowRun) -> dict[str, Any]:
+        """A run as GetWorkflowRun answers it, without counting a poll."""
+        answer: dict[str, Any] = moto_run.as_dict()
+        run = self._run(moto_run.run_id)
+        if run is not None:
+            with self._lock:
+                finished = run.finished
+            answer.update(self._state(backend, run, finished))
+        return answer
 
     def _record_call(self, operation: str) -> Fault | None:
         """Record a call and raise the fault due for it, if any, when that fault refuses the call;
@@ -805,9 +854,23 @@ _ERROR_MESSAGES = {
 _EXECUTION_SECONDS = 412
 
 
-def job_run(graph: WorkflowGraph, name: str, states: Mapping[str, str], ran_in: Mapping[str, str]) -> dict[str, Any]:
-    """The JobRun of job ``name`` in this workflow run, as GetWorkflowRun's graph shows it;
-    ``ran_in`` names the workflow run each job ran in (an earlier one for a job a resumed run copied).
+def _in_no_fixed_order(name: str, attempts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A node's job runs or crawls (oldest first) in the order of a hash of its name and their
+    numbers: Glue documents no order for "JobNodeDetails": JobRuns or "CrawlerNodeDetails": Crawls.
+    Fixed for a name, so that a test can pick one whose latest attempt is neither first nor last."""
+    numbered = list(enumerate(attempts))
+    numbered.sort(key=lambda item: hashlib.sha256(f"{name}/{item[0]}".encode()).hexdigest())
+    return [attempt for _, attempt in numbered]
+
+
+def job_runs(
+    graph: WorkflowGraph, name: str, attempts: Sequence[str], states: Mapping[str, str], ran_in: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """The JobRuns of job ``name`` in this workflow run, one per attempt (their states, oldest first,
+    in ``attempts``), as GetWorkflowRun's graph shows them; ``ran_in`` names the workflow run each job
+    ran in (an earlier one for a job a resumed run copied). A retry is a job run of its own, with
+    the next "Attempt" and a later StartedOn ("JobRun": Attempt, "The number of the attempt to run
+    this job"; Glue names a retry's id after its attempt, jr_<id>_attempt_<n>).
 
     The arguments are those of the trigger action that started it (Action.Arguments "replace the
     default arguments set in the job definition itself" for that run) and the workflow's own:
@@ -821,17 +884,10 @@ def job_run(graph: WorkflowGraph, name: str, states: Mapping[str, str], ran_in: 
     trigger, action = next(((t, a) for t, a in starters if a.get("JobName") == name), nobody)
     job = {**_JOB_DEFAULTS, **{key: value for key, value in graph.jobs.get(name, {}).items() if value is not None}}
     conditions = trigger.get("Predicate", {}).get("Conditions", [])
-    completed_on = utcnow()
-    state, run_id = states[name], ran_in[name]
-    run: dict[str, Any] = {
-        "Id": f"jr_{run_id}_{name}",
-        "Attempt": 0,
+    run_id = ran_in[name]
+    every_attempt: dict[str, Any] = {
         "JobName": name,
         "JobMode": "SCRIPT",
-        "StartedOn": completed_on - timedelta(seconds=_EXECUTION_SECONDS),
-        "LastModifiedOn": completed_on,
-        "CompletedOn": completed_on,
-        "JobRunState": state,
         "Arguments": {
             **action.get("Arguments", {}),
             "--WORKFLOW_NAME": trigger.get("WorkflowName", ""),
@@ -853,26 +909,45 @@ def job_run(graph: WorkflowGraph, name: str, states: Mapping[str, str], ran_in: 
         "ExecutionClass": "STANDARD",
     }
     if trigger:
-        run["TriggerName"] = trigger["Name"]
-    if state in _ERROR_MESSAGES:
-        run["ErrorMessage"] = _ERROR_MESSAGES[state]
-    return run
+        every_attempt["TriggerName"] = trigger["Name"]
+    runs = [
+        {
+            "Id": f"jr_{run_id}_{name}" + (f"_attempt_{attempt}" if attempt else ""),
+            "Attempt": attempt,
+            "JobRunState": state,
+            **_times_of_attempt(attempt, len(attempts)),
+            **every_attempt,
+            **({"ErrorMessage": _ERROR_MESSAGES[state]} if state in _ERROR_MESSAGES else {}),
+        }
+        for attempt, state in enumerate(attempts)
+    ]
+    return _in_no_fixed_order(name, runs)
 
 
-def crawl(name: str, state: str) -> dict[str, Any]:
-    """The Crawl of crawler ``name`` in this workflow run ("Crawl": its log stream is the
-    crawler's, in the /aws-glue/crawlers log group)."""
-    completed_on = utcnow()
-    result: dict[str, Any] = {
-        "State": state,
+def _times_of_attempt(attempt: int, attempts: int) -> dict[str, datetime.datetime]:
+    """StartedOn, LastModifiedOn and CompletedOn of one of a node's attempts, each after the one
+    before, the last ending now."""
+    completed_on = utcnow() - timedelta(seconds=_EXECUTION_SECONDS * (attempts - 1 - attempt))
+    return {
         "StartedOn": completed_on - timedelta(seconds=_EXECUTION_SECONDS),
+        "LastModifiedOn": completed_on,
         "CompletedOn": completed_on,
-        "LogGroup": "/aws-glue/crawlers",
-        "LogStream": name,
     }
-    if state in _ERROR_MESSAGES:
-        result["ErrorMessage"] = _ERROR_MESSAGES[state]
-    return result
+
+
+def crawls(name: str, attempts: Sequence[str]) -> list[dict[str, Any]]:
+    """The Crawls of crawler ``name`` in this workflow run, one per state in ``attempts`` (oldest
+    first), in no fixed order ("Crawl": its log stream is the crawler's, in the /aws-glue/crawlers
+    log group; a crawl has no Attempt, so only StartedOn tells the latest)."""
+    runs = []
+    for number, state in enumerate(attempts):
+        times = _times_of_attempt(number, len(attempts))
+        run = {"State": state, "StartedOn": times["StartedOn"], "CompletedOn": times["CompletedOn"]}
+        run.update(LogGroup="/aws-glue/crawlers", LogStream=name)
+        if state in _ERROR_MESSAGES:
+            run["ErrorMessage"] = _ERROR_MESSAGES[state]
+        runs.append(run)
+    return _in_no_fixed_order(name, runs)
 
 
 def create_fan_out_workflow(glue: Any, workflow: str, branches: int, with_arguments: bool = True) -> list[str]:

@@ -6,15 +6,19 @@ patching its classes patches the server). Remove a shim when moto closes its gap
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import json
 import re
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import jsonata as jsonata_python
+from jsonata.functions import Functions
+from jsonata.jexception import JException
 from jsonata.utils import Utils as JsonataUtils
 from moto.core.exceptions import AWSError
 from moto.events.models import EventPattern
@@ -171,7 +175,28 @@ def _as_jsonata_literal(value: Any) -> Any:
 def _parsed(expression: str, thread: int) -> jsonata_python.Jsonata:
     """A parsed expression, per thread (the key's second part): jsonata-python keeps an evaluation's
     input and environment on the expression object, so two threads must not share one."""
-    return jsonata_python.Jsonata(expression)
+    parsed = jsonata_python.Jsonata(expression)
+    parsed.register_lambda("toMillis", _to_millis_as_strict_as_jsonata_js)
+    return parsed
+
+
+# ECMAScript's date-time string format (ECMA-262, "Date Time String Format"): the only form Date.parse
+# must read. Fractions of 1-3 digits are how engines read ".sss" in practice.
+_ES_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?(?:Z|[+-]\d{2}:\d{2})")
+
+
+def _to_millis_as_strict_as_jsonata_js(timestamp: str | None, picture: str | None = None) -> int | None:
+    """Gap: jsonata-python's $toMillis reads any form Python's fromisoformat does (a space for "T",
+    no offset, six fraction digits), where jsonata-js checks a loose ISO 8601 pattern and then
+    hands the text to Date.parse (src/datetime.js, toMillis), which is sure of ECMAScript's own
+    form only: "+0000", a space or a time without offset may give NaN or local time. Which JSONata
+    Step Functions runs is undocumented, so only that form is read here (error D3110 otherwise),
+    and the loop normalises Glue's timestamps to it (loop.tf, jsonata_timestamp)."""
+    if timestamp is None or picture is not None:
+        return Functions.datetime_to_millis(timestamp, picture)
+    if not _ES_DATE_TIME.fullmatch(timestamp):
+        raise JException("D3110", -1, timestamp)
+    return Functions.datetime_to_millis(timestamp, None)
 
 
 # --- Payload quota: task results over 256 KiB --------------------------------------------------
@@ -238,17 +263,55 @@ def _lower_camel_sfn_parameters(self: StateTaskService, parameters: dict[str, An
             parameters[key[0].lower() + key[1:]] = parameters.pop(key)
 
 
+# How a task result carries a timestamp is undocumented (loop.tf, jsonata_timestamp): each form
+# the loop assumes AWS may use, for tests to switch between (timestamps_as). moto's datetimes are
+# naive UTC.
+TIMESTAMP_FORMS: dict[str, Callable[[datetime.datetime], Any]] = {
+    "isoformat": lambda moment: moment.isoformat(),  # 2026-12-05T01:02:03.123456+00:00
+    "zulu": lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+    "zulu-whole-seconds": lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    "basic-offset": lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%S.%f%z"),  # +0000
+    "space": lambda moment: moment.isoformat(sep=" "),
+    "epoch-seconds": lambda moment: moment.timestamp(),
+}
+_timestamp_form = "isoformat"
+
+
+@contextlib.contextmanager
+def timestamps_as(form: str) -> Iterator[None]:
+    """Task results carry their timestamps in ``form`` (a key of TIMESTAMP_FORMS) meanwhile."""
+    global _timestamp_form
+    previous, _timestamp_form = _timestamp_form, form
+    try:
+        yield
+    finally:
+        _timestamp_form = previous
+
+
 def _aws_shaped_response(self: StateTaskService, response: Any, *args: Any, **kwargs: Any) -> None:
     """Gaps: botocore datetimes are left in task results, which breaks the execution's JSON
-    output (AWS hands ISO-8601 strings to the state machine); and SFN results keep botocore's
-    lowerCamelCase keys where AWS returns PascalCase (ExecutionArn, StartDate)."""
+    output (AWS hands JSON text to the state machine, in a form it does not document: see
+    TIMESTAMP_FORMS); and SFN results keep botocore's lowerCamelCase keys where AWS returns
+    PascalCase (ExecutionArn, StartDate)."""
     pascal_case = self._get_boto_service_name() == "stepfunctions"
     _to_aws_shape(response, pascal_case)
 
 
+def as_task_result_timestamp(moment: datetime.datetime, form: str | None = None) -> Any:
+    """A datetime as a task result carries it, in ``form`` or the one timestamps_as set."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+    return TIMESTAMP_FORMS[form or _timestamp_form](aware)
+
+
+def evaluate_jsonata(expression: str, bindings: dict[str, Any]) -> Any:
+    """A JSONata expression of a state ("{% ... %}") evaluated with these variables as the
+    emulator's Step Functions evaluates it."""
+    return _parsed(expression.removeprefix("{%").removesuffix("%}"), threading.get_ident()).evaluate(None, bindings)
+
+
 def _to_aws_shape(value: Any, pascal_case: bool) -> Any:
     if isinstance(value, datetime.datetime):
-        return value.isoformat()
+        return as_task_result_timestamp(value)
     if isinstance(value, list):
         value[:] = [_to_aws_shape(item, pascal_case) for item in value]
     elif isinstance(value, dict):

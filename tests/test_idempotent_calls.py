@@ -72,6 +72,7 @@ def test_a_start_that_fails_after_it_acted_is_adopted_and_never_made_twice(
     assert glue.calls.count("StartWorkflowRun") == 2
     assert glue.overlapping_starts == [] and unwatched(glue) == []
     assert entered_states(sfn, first.arn).count("AdoptStartedRun") == 1
+    assert glue.calls.count("GetWorkflowRuns") == 0  # the workflow's last run was the one sought
     assert adopted.properties["glue_loop_run_number"] == "1"
     assert second.input["previous_run"]["id"] == adopted.run_id
     assert (second.output or {})["run"]["id"] == next_run.run_id
@@ -97,29 +98,38 @@ def test_a_start_refused_with_a_server_error_is_made_again_once_every_page_shows
     assert (only.output or {})["stop_reason"] == "max_runs"
 
 
-def test_the_look_reads_pages_until_it_finds_the_run_a_failed_start_made(
-    sfn: Any, emulator: AwsEmulator, make_loop: MakeLoop, glue: GlueRunSimulator
+@pytest.mark.parametrize("concurrency_limit", [None], indirect=True)
+def test_the_look_reads_pages_until_it_finds_the_run_a_failed_start_made_when_another_run_started_since(
+    sfn: Any, emulator: AwsEmulator, make_loop: MakeLoop, glue: GlueRunSimulator, concurrency_limit: None
 ) -> None:
     finished_runs_by_hand(emulator, glue, 2 * PAGE + 10)
     loop = make_loop(max_runs=1)
-    glue.script(WORKFLOW, CLEAN)
-    glue.fail_next("StartWorkflowRun", Fault("InternalServiceException", acted=True))
+    glue.script(WORKFLOW, CLEAN, CLEAN)
+    someone_elses: list[str] = []
+
+    def start_a_run_by_hand() -> None:
+        someone_elses.append(emulator.client("glue").start_workflow_run(Name=WORKFLOW)["RunId"])
+
+    glue.fail_next("StartWorkflowRun", Fault("InternalServiceException", acted=True, meanwhile=start_a_run_by_hand))
     start(sfn, loop)
 
     (only,) = wait_until_stopped(sfn, loop)
+    glue.finish(someone_elses[0], status_lag=0)
 
-    *_, adopted = glue.runs_of(WORKFLOW)
-    assert glue.calls.count("StartWorkflowRun") == 1
+    *_, adopted, _ = glue.runs_of(WORKFLOW)
+    assert adopted.properties["glue_loop_chain_id"] == (only.output or {})["loop"]["chain_id"]
+    assert glue.calls.count("StartWorkflowRun") == 2  # the loop's and the one by hand
+    assert "FindRunInFlight" in entered_states(sfn, only.arn)  # the last run first: not the loop's
     assert glue.calls.count("GetWorkflowRuns") == listed_page(emulator, adopted.run_id)
     assert (only.output or {})["run"]["id"] == adopted.run_id
 
 
-def test_a_run_the_look_cannot_see_yet_is_found_through_the_concurrency_limit_it_holds(
+def test_a_run_the_look_cannot_see_yet_stops_the_loop_as_uncertain_when_the_limit_refuses_the_start_made_again(
     sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator
 ) -> None:
-    """AWS does not say how soon GetWorkflowRuns lists a new run. With a limit of 1 the call made
-    again is refused, and the run holding the slot carries this chain's run context: it is the
-    loop's own, adopted even when adopt_run_in_flight is false."""
+    """AWS does not say how soon GetWorkflow's LastRun or GetWorkflowRuns shows a new run. A start
+    that acted is then not found, the call made again is refused at the limit of 1 by a run the loop
+    cannot name, which may be its own: it stops, saying what to look for, and starts nothing more."""
     glue.listing_lag_seconds = 600
     loop = make_loop(max_runs=1, adopt_run_in_flight=False)
     glue.script(WORKFLOW, CLEAN)
@@ -128,20 +138,25 @@ def test_a_run_the_look_cannot_see_yet_is_found_through_the_concurrency_limit_it
 
     (only,) = wait_until_stopped(sfn, loop)
 
-    (adopted,) = glue.runs_of(WORKFLOW)
+    (started,) = glue.runs_of(WORKFLOW)
+    glue.finish(started.run_id, status_lag=0)
     assert glue.calls.count("StartWorkflowRun") == 2
-    assert "FindRunInFlight" in entered_states(sfn, only.arn)
-    assert (only.output or {})["run"]["id"] == adopted.run_id
-    assert (only.output or {})["stop_reason"] == "max_runs"
+    assert only.error == "GlueWorkflowRunUncertain"
+    assert "is unknown, as the call made again was refused at the concurrency limit by a run that GetWorkflow" in (
+        only.cause
+    )
+    assert only.cause.endswith(
+        f"glue_loop_chain_id {started.properties['glue_loop_chain_id']} and glue_loop_run_number 1"
+    )
 
 
-def test_a_start_whose_runs_cannot_be_listed_stops_the_loop_rather_than_risk_a_second_run(
+def test_a_start_whose_run_cannot_be_looked_for_stops_the_loop_rather_than_risk_a_second_run(
     sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator
 ) -> None:
     loop = make_loop()
     glue.script(WORKFLOW, CLEAN)
     glue.fail_next("StartWorkflowRun", Fault("InternalServiceException", acted=True))
-    glue.fail_next("GetWorkflowRuns", "AccessDeniedException")
+    glue.fail_next("GetWorkflow", "AccessDeniedException")
     start(sfn, loop)
 
     (only,) = wait_until_stopped(sfn, loop)
@@ -153,7 +168,7 @@ def test_a_start_whose_runs_cannot_be_listed_stops_the_loop_rather_than_risk_a_s
     assert only.cause.startswith(
         f"Glue workflow {WORKFLOW}: StartWorkflowRun failed with Glue.InternalServiceException: "
     )
-    assert f"whether it started run number 1 of chain {chain_id} is unknown, as GetWorkflowRuns failed with " in (
+    assert f"whether it started run number 1 of chain {chain_id} is unknown, as looking for it failed with " in (
         only.cause
     )
     assert only.cause.endswith(

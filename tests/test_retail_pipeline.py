@@ -8,17 +8,20 @@ import datetime
 import io
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 import retail_pipeline as pipeline
+from jsonata.jexception import JException
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.glue.models import FakeWorkflowRun, glue_backends
 
+from harness.moto_shims import evaluate_jsonata
+from harness.plans import rendered_definition
 from harness.terraform import REPO_ROOT
 
 DATA = REPO_ROOT / "modules" / "sample-glue-workflow" / "data"
@@ -314,3 +317,52 @@ def test_error_handler_reports_rejections_for_the_workflow_run(s3: Any) -> None:
 
 def test_script_parses_as_python_3_9_the_glue_python_shell_version() -> None:
     ast.parse(Path(pipeline.__file__).read_text(), feature_version=(3, 9))
+
+
+INSTANT = datetime.datetime(2026, 12, 5, 1, 2, 3, 123456, tzinfo=datetime.UTC)
+WRITTEN_FORMS = pytest.mark.parametrize(
+    ("written", "instant"),
+    [
+        ("2026-12-05T01:02:03Z", INSTANT.replace(microsecond=0)),
+        ("2026-12-05T01:02:03.123456Z", INSTANT),
+        ("2026-12-05T01:02:03.1234567Z", INSTANT),
+        ("2026-12-05T01:02:03.123+00:00", INSTANT.replace(microsecond=123000)),
+        ("2026-12-05T01:02:03.123456+0000", INSTANT),
+        ("2026-12-05 01:02:03.123456+00:00", INSTANT),
+        ("2026-12-05T03:02:03.123456+02:00", INSTANT),
+        ("2026-12-05T03:02:03.123456+0200", INSTANT),
+        (1796432523.123456, INSTANT),
+        (1796432523, INSTANT.replace(microsecond=0)),
+        ("1796432523.123456", INSTANT),
+    ],
+)
+
+
+@WRITTEN_FORMS
+def test_parse_timestamp_reads_every_form_aws_may_write(written: str | float, instant: datetime.datetime) -> None:
+    assert pipeline.parse_timestamp(written) == instant
+
+
+@pytest.fixture(scope="module")
+def loop_millis(plan: Callable[[str], dict[str, Any]]) -> Callable[[Any], Any]:
+    """$toMillis of a timestamp normalised by the loop's JSONata (loop.tf, jsonata_timestamp), as
+    Terraform renders it into the state that reads a run."""
+    output = rendered_definition(plan("default"))["States"]["GetWorkflowRun"]["Output"]
+    function = output.split("$timestamp := ", 1)[1].split("; $merge(", 1)[0]
+    return lambda written: evaluate_jsonata(f"($timestamp := {function}; $toMillis($timestamp($t)))", {"t": written})
+
+
+@WRITTEN_FORMS
+def test_the_loops_jsonata_reads_every_form_the_job_reads_as_the_same_instant(
+    written: str | float, instant: datetime.datetime, loop_millis: Callable[[Any], Any]
+) -> None:
+    assert loop_millis(written) == int(instant.timestamp() * 1000)
+
+
+def test_a_timestamp_without_an_offset_names_no_instant_for_the_job_nor_the_loop(
+    loop_millis: Callable[[Any], Any],
+) -> None:
+    with pytest.raises(ValueError, match="UTC offset"):
+        pipeline.parse_timestamp("2026-12-05T01:02:03.123")
+    with pytest.raises(JException, match="ISO 8601"):
+        loop_millis("2026-12-05T01:02:03.123")

@@ -4,9 +4,12 @@ stands in its chain, and the previous run's id and times as the loop read them f
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from retail_pipeline import parse_timestamp
 
 from conftest import EVENTS_WORKFLOW, WORKFLOW
@@ -14,6 +17,7 @@ from harness.emulator import AwsEmulator
 from harness.eventbridge import EventsLoop, end_run_with_events, wait_for_token
 from harness.glue_simulator import CLEAN, UNTIL_FINISHED, GlueRunSimulator, RunOutcome, SimulatedRun
 from harness.loop import wait_until_stopped
+from harness.moto_shims import timestamps_as
 
 MakeLoop = Callable[..., str]
 FAILS = RunOutcome(failed=1)
@@ -145,3 +149,31 @@ def test_in_events_mode_the_run_after_a_woken_wait_names_the_run_before_it(
     first, second = glue.runs_of(EVENTS_WORKFLOW)
     assert second.properties["glue_loop_run_number"] == "2"
     assert_names_as_previous(emulator, second, first)
+
+
+@pytest.mark.parametrize("form", ["basic-offset", "space", "epoch-seconds"])
+def test_the_previous_runs_times_and_its_duration_are_read_whatever_form_the_task_result_gives_them(
+    sfn: Any, emulator: AwsEmulator, make_loop: MakeLoop, glue: GlueRunSimulator, form: str
+) -> None:
+    """How Step Functions writes an SDK result's timestamps is undocumented: in each form the loop
+    assumes, the next run's context names the previous run's times, and RunDuration is published."""
+    namespace = f"Test/{uuid.uuid4().hex}"
+    loop = make_loop(metrics_namespace=namespace, max_runs=2)
+    glue.script(WORKFLOW, CLEAN, CLEAN)
+    with timestamps_as(form):
+        start(sfn, loop)
+        wait_until_stopped(sfn, loop)
+
+    first, second = glue.runs_of(WORKFLOW)
+    assert_names_as_previous(emulator, second, first)
+    now = datetime.now(UTC)
+    durations = emulator.client("cloudwatch").get_metric_statistics(
+        Namespace=namespace,
+        MetricName="RunDuration",
+        Dimensions=[{"Name": "WorkflowName", "Value": WORKFLOW}],
+        StartTime=now - timedelta(hours=1),
+        EndTime=now + timedelta(minutes=5),
+        Period=7200,
+        Statistics=["SampleCount"],
+    )["Datapoints"]
+    assert [datapoint["SampleCount"] for datapoint in durations] == [2]

@@ -77,7 +77,7 @@ def test_runs_with_random_faults_never_overlap_never_fork_and_stop_when_the_poli
     assert len(runs) == RUNS + recoveries, "a start or resume was made twice, or a run never started"
     assert glue.overlapping_starts == []
     assert [run.run_id for run in runs if not run.seen_ended] == [], "runs the loop never saw end"
-    assert glue.calls.count("GetWorkflowRuns") > 0, "the soak should have looked for a run a failed call made"
+    assert glue.calls.count("GetWorkflow") > 0, "the soak should have looked for a run a failed call made"
     assert duplicated, "the soak should have retried some successor starts"
     assert [execution.input.get("sequence", 1) for execution in chain] == list(range(1, len(chain) + 1))
     assert [execution.input.get("AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID") for execution in chain[1:]] == [

@@ -142,20 +142,30 @@ def dashboard_summary(aggregates: list[Row]) -> dict[str, Any]:
     }
 
 
-# Glue's timestamps as the loop passes them on: UTC with "Z" or "+00:00", any number of fraction
-# digits (Python 3.9's datetime.fromisoformat takes neither "Z" nor every fraction length).
+# Timestamps as AWS may write them, in the forms the loop's JSONata reads too (loop.tf,
+# jsonata_timestamp): "T" or a space between date and time, any number of fraction digits, and
+# "Z", "+00:00" or "+0000"; or a number of epoch seconds. (Python 3.9's datetime.fromisoformat,
+# the shell's, takes neither "Z" nor every fraction length.)
 _TIMESTAMP = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2})T(?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d+))?(?P<zone>Z|[+-]\d{2}:\d{2})"
+    r"(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}:\d{2})(?:\.(?P<fraction>\d+))?"
+    r"(?P<zone>Z|[+-]\d{2}:?\d{2})"
 )
+_EPOCH_SECONDS = re.compile(r"\d+(?:\.\d+)?")
 
 
-def parse_timestamp(value: str) -> datetime.datetime:
-    """An ISO 8601 timestamp with its UTC offset; one without an offset is refused, as it names no instant."""
+def parse_timestamp(value: str | float) -> datetime.datetime:
+    """An ISO 8601 timestamp with its UTC offset, or epoch seconds (a number, or its text); one
+    without an offset is refused, as it names no instant."""
+    if isinstance(value, (int, float)) or _EPOCH_SECONDS.fullmatch(value.strip()):
+        # datetime.UTC is Python 3.11's; the job runs on 3.9.
+        return datetime.datetime.fromtimestamp(float(value), tz=datetime.timezone.utc)  # noqa: UP017
     match = _TIMESTAMP.fullmatch(value.strip())
     if match is None:
-        raise ValueError(f"not an ISO 8601 timestamp with a UTC offset: {value!r}")
+        raise ValueError(f"not an ISO 8601 timestamp with a UTC offset, nor epoch seconds: {value!r}")
     microseconds = (match["fraction"] or "").ljust(6, "0")[:6]
     zone = "+00:00" if match["zone"] == "Z" else match["zone"]
+    if ":" not in zone:
+        zone = f"{zone[:3]}:{zone[3:]}"
     return datetime.datetime.fromisoformat(f"{match['date']}T{match['time']}.{microseconds}{zone}")
 
 
