@@ -58,12 +58,22 @@ locals {
     "$offset := $g[3] = 'Z' ? 'Z' : $length($g[3]) = 5 ? $substring($g[3], 0, 3) & ':' & $substring($g[3], 3) : $g[3];",
     "$exists($g) ? $g[0] & 'T' & $g[1] & '.' & $substring($substring($g[2], 1) & '000', 0, 3) & $offset : $t))}",
   ])
+  # JSONata functions that bound what a stop carries: names joined within a number of characters,
+  # then "and N more"; a text cut to a number of characters, saying how many more there were.
+  jsonata_names_within = join(" ", [
+    "function($names, $budget) {($names := $append([], $names);",
+    "$kept := $append([], $filter($names, function($name, $i) {$sum($map($names[[0..$i]], function($each) {$length($each)})) + 2 * $i <= $budget}));",
+    "$count($kept) < $count($names) ? $append($kept, ['and ' & ($count($names) - $count($kept)) & ' more']) : $kept)}",
+  ])
+  jsonata_clip_text = "function($text, $budget) {$length($text) > $budget ? $substring($text, 0, $budget) & '... (' & ($length($text) - $budget) & ' more characters)' : $text}"
   loop_template_variables = {
     partition          = local.partition
     console_domain     = local.console_domain
     glue_workflow_name = local.glue_workflow_name
     token_table_name   = local.token_table_name
     timestamp          = local.jsonata_timestamp
+    names_within       = local.jsonata_names_within
+    clip_text          = local.jsonata_clip_text
   }
   # The settings the loop reads from $.config, as JSON values: ApplyDefaults gets them here rather
   # than from the template, where a number could only be a string or an intrinsic.

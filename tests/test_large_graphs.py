@@ -14,7 +14,7 @@ from conftest import OVER_QUOTA_WORKFLOW, Notices
 from harness.asl import with_config
 from harness.emulator import AwsEmulator
 from harness.glue_simulator import GlueRunSimulator, RunOutcome, create_fan_out_workflow
-from harness.loop import Execution, failed_tasks, wait_until_stopped
+from harness.loop import Execution, failed_tasks, history_events, wait_until_stopped
 from harness.plans import rendered_definition
 
 QUOTA = 256 * 1024
@@ -255,8 +255,94 @@ def test_loop_names_the_first_100_of_more_failed_nodes_so_that_its_stop_fits_ste
     (notice,) = notices.received()
     assert failed_tasks(sfn, stopped.arn) == [], "the graph was read"
     assert stopped.error == notice["error"] == "GlueWorkflowActionsFailed"
-    (listed,) = notice["failed_nodes"]
-    assert listed.startswith("105 nodes did not succeed, the first 100: [")
-    assert [name for name in many_failures_loads if name in listed] == failed[:100]
+    assert notice["failed_nodes"] == [*failed[:100], "and 5 more"]
     assert stopped.cause == notice["cause"]
-    assert stopped.cause.endswith(f"failed nodes: [{listed}]")
+    assert stopped.cause.endswith(f"failed nodes: [{', '.join(failed[:100])}, and 5 more]")
+
+
+# --- The largest stop the inputs allow -----------------------------------------------------------
+
+CAUSE_LIMIT = 32_768  # ExecutionFailedEventDetails: cause
+SNS_MESSAGE_LIMIT = 262_144  # Publish: Message, in bytes
+LONGEST_NAME = 255  # Glue's job and crawler names ("Job": Name)
+GLUE_RUN_ID = "wr_" + "0" * 64
+
+
+def test_the_largest_stop_keeps_every_limit_through_build_stop_notify_and_the_fail_state(
+    sfn: Any,
+    create_machine: CreateMachine,
+    loop_definition: Callable[[str], dict[str, Any]],
+    notices: Notices,
+) -> None:
+    """100 failed nodes of Glue's longest names, resumed 9 times, then a 10th resume refused with
+    the longest error a cause can carry: RecordRecoveryAttempt, BuildStop, ShouldNotify, Notify
+    and StopLoop as Terraform renders them, after states that set what the loop would have."""
+    workflow = "w" * LONGEST_NAME
+    loop = with_config(loop_definition(workflow), sns_topic_arn=notices.topic_arn, recovery_max_attempts=10)
+    names = [f"{number:03d}".ljust(LONGEST_NAME, "n") for number in range(100)]
+    longest_error = "e" * CAUSE_LIMIT
+    states = {name: loop["States"][name] for name in ("RecordRecoveryAttempt", "BuildStop", "ShouldNotify", "Notify")}
+    definition = {
+        "StartAt": "FailedAgain",
+        "States": {
+            "FailedAgain": {
+                "Type": "Pass",
+                "QueryLanguage": "JSONata",
+                "Assign": {
+                    "verdict": {"failed_nodes": names},
+                    "resumed": {"run_id": GLUE_RUN_ID},
+                    "notified": False,
+                    "call_failures": 0,
+                    "polls": 0,
+                },
+                "Next": "RecordRecoveryAttempt",
+            },
+            **states,
+            "RecordRecoveryAttempt": {**states["RecordRecoveryAttempt"], "Next": "ResumeAgain"},
+            "ResumeAgain": {
+                "Type": "Choice",
+                "QueryLanguage": "JSONata",
+                "Choices": [
+                    {"Condition": "{% $count($states.input.loop.recovery_attempts) < 9 %}", "Next": "FailedAgain"}
+                ],
+                "Default": "ResumeRefused",
+            },
+            "ResumeRefused": {
+                "Type": "Pass",
+                "QueryLanguage": "JSONata",
+                "Assign": {"verdict": {"error": "GlueWorkflowRunNotResumed", "unresumed_nodes": names}},
+                "Output": "{% $merge([$states.input, {'error': {'Error': 'Glue.InternalServiceException', 'Cause': '"
+                + longest_error
+                + "'}}]) %}",
+                "Next": "BuildStop",
+            },
+            "StopLoop": loop["States"]["StopLoop"],
+        },
+    }
+    config = loop["States"]["ApplyDefaults"]["Parameters"]["config"]
+    arn = create_machine(f"largest-stop-{uuid.uuid4().hex[:8]}", definition)
+    state = {"config": config, "run": {"id": GLUE_RUN_ID}, "loop": {"run_number": 1, "recovery_attempts": []}}
+    sfn.start_execution(stateMachineArn=arn, input=json.dumps(state))
+
+    (stopped,) = wait_until_stopped(sfn, arn)
+
+    (notice,) = notices.received()
+    fail_input = json.loads(
+        next(
+            event["stateEnteredEventDetails"]["input"]
+            for event in history_events(sfn, stopped.arn)
+            if event.get("stateEnteredEventDetails", {}).get("name") == "StopLoop"
+        )
+    )
+    assert stopped.error == "GlueWorkflowRunNotResumed"
+    assert len(stopped.cause) <= CAUSE_LIMIT
+    assert stopped.cause == notice["cause"]
+    assert f"[{', '.join(names[:31])}, and 69 more]" in stopped.cause
+    assert f"Glue.InternalServiceException: {'e' * 4000}... ({CAUSE_LIMIT - 4000} more characters)" in stopped.cause
+    assert "resumed 9 times before: " in stopped.cause
+    assert len(json.dumps(notice).encode()) <= SNS_MESSAGE_LIMIT
+    assert compact_size(fail_input) <= QUOTA
+    assert fail_input["loop"]["recovery_attempts"] == [], "the attempts are carried once, in the stop"
+    assert [attempt["failed_nodes"] for attempt in fail_input["stop"]["recovery_attempts"]] == [
+        [*names[:3], "and 97 more"]
+    ] * 9
