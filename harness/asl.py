@@ -98,3 +98,72 @@ def with_config(definition: dict[str, Any], **values: bool | int | str) -> dict[
             raise KeyError(f"{key}={value!r} is not a setting of the definition")
         target[field] = value
     return changed
+
+
+# --- The longest an execution can last ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What bounds a loop through a Choice state: its first rule, the one that loops, is taken at
+    most ``times`` times and only before ``until`` seconds into the execution; its Default always
+    may be."""
+
+    times: int | None = None
+    until: float | None = None
+
+
+def task_worst_seconds(state: dict[str, Any]) -> float:
+    """The longest a Task state can take, every retry taken: each attempt up to its TimeoutSeconds,
+    and each retrier's backoffs at their nominal length (FULL jitter only shortens them; ASL's
+    defaults: IntervalSeconds 1, BackoffRate 2, MaxAttempts 3). Retriers count apart, as each
+    keeps its own count of attempts."""
+    if not isinstance(state.get("TimeoutSeconds"), int):
+        raise ValueError("a task without a fixed TimeoutSeconds may wait as long as the execution lasts")
+    attempts, waits = 1, 0.0
+    for retrier in state.get("Retry", []):
+        interval, rate = retrier.get("IntervalSeconds", 1), retrier.get("BackoffRate", 2.0)
+        cap = retrier.get("MaxDelaySeconds", float("inf"))
+        retries = retrier.get("MaxAttempts", 3)
+        attempts += retries
+        waits += sum(min(interval * rate**number, cap) for number in range(retries))
+    return float(attempts * state["TimeoutSeconds"] + waits)
+
+
+def longest_execution_seconds(definition: dict[str, Any], waits: dict[str, float], gates: dict[str, Gate]) -> float:
+    """The longest path through the definition in seconds: Tasks at task_worst_seconds, whether they
+    succeed or are caught, Wait states at their Seconds or at ``waits`` (for a SecondsPath), and
+    every branch of a Choice possible but as ``gates`` bounds the loops. Pass, Succeed and Fail
+    take no time. Every loop must pass a gate or a Wait or Task, or this never ends."""
+    states = definition["States"]
+
+    def longest(name: str, clock: float, taken: tuple[tuple[str, int], ...]) -> float:
+        state = states[name]
+        kind = state["Type"]
+        if kind in TERMINAL_TYPES or state.get("End"):
+            return clock + (task_worst_seconds(state) if kind == "Task" else 0.0)
+        if kind == "Choice":
+            counts = dict(taken)
+            gate = gates.get(name)
+            looping, *others = [rule["Next"] for rule in state["Choices"]]
+            branches = [*others, state["Default"]]
+            loops = counts.get(name, 0)
+            if gate is None or (
+                (gate.times is None or loops < gate.times) and (gate.until is None or clock < gate.until)
+            ):
+                counts[name] = loops + 1
+                return max(
+                    longest(looping, clock, tuple(sorted(counts.items()))),
+                    *(longest(branch, clock, taken) for branch in branches),
+                )
+            return max(longest(branch, clock, taken) for branch in branches)
+        if kind == "Wait":
+            seconds = state["Seconds"] if "Seconds" in state else waits[name]
+            return longest(state["Next"], clock + seconds, taken)
+        if kind == "Task":
+            after = clock + task_worst_seconds(state)
+            targets = {state["Next"], *(catcher["Next"] for catcher in state.get("Catch", []))}
+            return max(longest(target, after, taken) for target in targets)
+        return longest(state["Next"], clock, taken)
+
+    return longest(definition["StartAt"], 0.0, ())

@@ -106,7 +106,7 @@ PLAN_CONFIGS: dict[str, dict[str, Any]] = {
         "completion_events": {
             "job_names": ["transform-sales", "publish-sales"],
             "crawler_names": ["crawl-sales"],
-            "callback_watch_seconds": 240,
+            "callback_watch_seconds": 180,
         },
     },
     "large_graph": {

@@ -43,8 +43,8 @@ def test_templates_are_plain_json_in_jsonpath_but_the_states_that_need_jsonata(t
     conditions, counts what it found) and its backoff (a power of the failures),
     the failed-node lookup (joined conditions in a filter, the list cut at 100), the stop (chooses and
     joins its cause), the run's start (filters the user's run properties, numbers as strings), the
-    run's reads and the next run in place (a run's CompletedOn, absent while it runs) and the run's
-    metrics (a clock, arithmetic on times)."""
+    run's reads and the next run in place (a run's CompletedOn, absent while it runs), the run's
+    metrics (a clock, arithmetic on times) and the callback's watch and rereads (a deadline)."""
     loaded = json.loads((REPO_ROOT / template).read_text())
     states = loaded.get("States", loaded)  # statemachine.events.json holds states only
 
@@ -72,7 +72,7 @@ def test_templates_are_plain_json_in_jsonpath_but_the_states_that_need_jsonata(t
             "NextRunInPlace",
         },
         "statemachine.events.json": {"WaitForRun"},
-        "callback.asl.json": {"GetWorkflowRun"},
+        "callback.asl.json": {"GetWorkflowRun", "KeepWatching", "ReadAgain"},
     }
     assert {name for name, state in states.items() if state.get("QueryLanguage", "JSONPath") != "JSONPath"} == (
         jsonata.get(template, set())
@@ -124,7 +124,7 @@ def test_callback_wakes_the_loop_only_after_claiming_the_token_of_an_ended_run(
     edges = asl.transitions(callback)
 
     assert edges["HasRunEnded"] == {"KeepWatching", "ClaimToken"}
-    assert edges["CountWatch"] == {"GetWorkflowRun"}
+    assert edges["WaitForRunEnd"] == {"GetWorkflowRun"}
     assert edges["ClaimToken"] == {"WakeLoop", "CountRead"}
     assert {name for name, targets in edges.items() if "WakeLoop" in targets} == {"ClaimToken"}
     assert callback["States"]["ClaimToken"]["Parameters"]["ConditionExpression"] == "#token = :token"
@@ -210,3 +210,51 @@ def test_calls_that_make_a_run_retry_only_throttling_and_look_for_the_run_after_
     assert anything_else["Next"] == "WaitBeforeLooking"
     refused = {error for catcher in refusals for error in catcher["ErrorEquals"]}
     assert not refused & {"Glue.InternalServiceException", "Glue.OperationTimeoutException", "States.Timeout"}
+
+
+EXPRESS_LIMIT_SECONDS = 300  # "Choosing workflow type in Step Functions": an EXPRESS execution's duration
+
+
+def test_the_callbacks_longest_execution_every_read_timing_out_and_retried_ends_inside_express_limit(
+    plan: Callable[[str], dict[str, Any]],
+) -> None:
+    """With the longest watch variables.tf allows, each call taking its full timeout on every
+    attempt and every backoff, the watch and the rereads looping as long as their deadline lets."""
+    callback = rendered_definition(plan("longest_callback_watch"), "aws_sfn_state_machine.callback[0]")
+    watch = callback["States"]["Begin"]["Parameters"]["watch"]
+    deadline = asl.Gate(until=watch["limit"])
+
+    seconds = asl.longest_execution_seconds(
+        callback,
+        waits={"WaitForRunEnd": watch["every"]},
+        gates={"KeepWatching": deadline, "ReadAgain": asl.Gate(times=3, until=watch["limit"])},
+    )
+
+    assert watch["limit"] == 180
+    assert seconds == 250
+    assert seconds < EXPRESS_LIMIT_SECONDS
+
+
+def test_the_longest_execution_counts_timeouts_retries_waits_and_gated_loops() -> None:
+    task = {
+        "Type": "Task",
+        "TimeoutSeconds": 5,
+        "Retry": [{"ErrorEquals": ["A"], "MaxAttempts": 2, "MaxDelaySeconds": 2}, {"ErrorEquals": ["B"]}],
+    }
+    definition = {
+        "StartAt": "Call",
+        "States": {
+            "Call": {**task, "Next": "Again", "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}]},
+            "Again": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.x", "IsPresent": True, "Next": "Pause"}],
+                "Default": "Done",
+            },
+            "Pause": {"Type": "Wait", "Seconds": 10, "Next": "Call"},
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    # 1 + 2 + 3 attempts of 5 s, backoffs 1 + 2 and 1 + 2 + 4: 40 s a call.
+    assert asl.task_worst_seconds(definition["States"]["Call"]) == 40
+    assert asl.longest_execution_seconds(definition, {}, {"Again": asl.Gate(times=2)}) == 3 * 40 + 2 * 10
+    assert asl.longest_execution_seconds(definition, {}, {"Again": asl.Gate(until=50)}) == 2 * 40 + 10

@@ -537,15 +537,15 @@ def test_a_run_whose_end_sends_no_event_is_noticed_by_the_safety_poll(
 
 
 def test_the_callback_watch_is_rendered_as_a_number(plan: Callable[[str], dict[str, Any]]) -> None:
-    """Its default and its longest (240 s, inside an EXPRESS execution's 5 minutes; 241 is refused
-    by tests/validation.tftest.hcl)."""
+    """Its default and its longest (180 s, so that the callback ends inside an EXPRESS execution's
+    5 minutes; 181 is refused by tests/validation.tftest.hcl)."""
 
     def watch_limit(planned: dict[str, Any]) -> Any:
         callback = rendered_definition(planned, "aws_sfn_state_machine.callback[0]")
         return callback["States"]["Begin"]["Parameters"]["watch"]["limit"]
 
     assert watch_limit(plan("events")) == 120
-    assert watch_limit(plan("longest_callback_watch")) == 240
+    assert watch_limit(plan("longest_callback_watch")) == 180
 
 
 def test_the_token_wakes_its_loop_while_another_execution_is_still_starting(

@@ -449,7 +449,7 @@ run "events_mode_rejects_a_callback_watch_longer_than_an_express_execution_allow
 
   variables {
     completion_mode   = "events"
-    completion_events = { job_names = ["j"], callback_watch_seconds = 241 }
+    completion_events = { job_names = ["j"], callback_watch_seconds = 181 }
   }
 
   expect_failures = [var.completion_events]
