@@ -236,12 +236,12 @@ def test_the_callbacks_longest_execution_every_read_timing_out_and_retried_ends_
 
 
 def test_the_longest_execution_counts_timeouts_retries_waits_and_gated_loops() -> None:
-    task = {
+    task: dict[str, Any] = {
         "Type": "Task",
         "TimeoutSeconds": 5,
         "Retry": [{"ErrorEquals": ["A"], "MaxAttempts": 2, "MaxDelaySeconds": 2}, {"ErrorEquals": ["B"]}],
     }
-    definition = {
+    definition: dict[str, Any] = {
         "StartAt": "Call",
         "States": {
             "Call": {**task, "Next": "Again", "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}]},
