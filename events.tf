@@ -1,7 +1,17 @@
 locals {
   # Events mode: EventBridge starts the callback state machine for every terminal state of the
   # workflow's jobs and crawlers; it returns the waiting execution's token once the run has ended.
-  events_mode         = var.create && var.completion_mode == "events"
+  events_mode      = var.create && var.completion_mode == "events"
+  create_event_dlq = local.events_mode && var.create_event_dead_letter_queue
+  # A key of the user's, or one created for the queue.
+  create_event_dlq_kms_key = local.create_event_dlq && var.event_dead_letter_queue_kms_key_arn == null
+  event_dlq_kms_key_arn    = local.create_event_dlq_kms_key ? one(aws_kms_key.event_dlq[*].arn) : var.event_dead_letter_queue_kms_key_arn
+  # The queue's policy names the queue, so its ARN is built, in the rule's region and account.
+  event_dlq_name = "${substr(var.name, 0, 62)}-glue-events-dlq"
+  event_dlq_arn = one([
+    for arn in aws_cloudwatch_event_rule.glue_events[*].arn :
+    format("arn:%s:sqs:%s:%s:%s", split(":", arn)[1], split(":", arn)[3], split(":", arn)[4], local.event_dlq_name)
+  ])
   token_table_name    = coalesce(var.token_table_name, "${var.name}-task-tokens")
   event_job_names     = !local.events_mode ? [] : var.create_sample_workflow ? values(one(module.sample_workflow[*].job_names)) : var.completion_events.job_names
   event_crawler_names = !local.events_mode ? [] : var.create_sample_workflow ? values(one(module.sample_workflow[*].crawler_names)) : var.completion_events.crawler_names
@@ -159,6 +169,16 @@ resource "aws_cloudwatch_event_target" "callback" {
     maximum_retry_attempts       = 10
   }
 
+  # An event that could not be delivered (retries spent, or refused: a role that may not start the
+  # callback, a callback that is gone) goes to the queue, and its alarm says so, rather than only
+  # the safety poll noticing, late and silently.
+  dynamic "dead_letter_config" {
+    for_each = local.create_event_dlq ? [1] : []
+    content {
+      arn = aws_sqs_queue.event_dlq[0].arn
+    }
+  }
+
   lifecycle {
     precondition {
       condition     = var.create_role || var.event_rule_role_arn != null
@@ -281,4 +301,105 @@ resource "aws_iam_role_policy" "events" {
   name   = "start-glue-workflow-loop-callback"
   role   = aws_iam_role.events[0].id
   policy = data.aws_iam_policy_document.events[0].json
+}
+
+################################################################################
+# Dead-letter queue of the EventBridge target
+################################################################################
+
+# EventBridge sends an event it could not deliver to the target's dead-letter queue, an SQS queue
+# whose policy lets events.amazonaws.com send for this rule, and whose customer managed key (an
+# AWS managed key's policy cannot grant EventBridge) lets EventBridge use it ("Using dead-letter
+# queues to process undelivered events",
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-event-delivery.html#eb-rule-dlq).
+data "aws_iam_policy_document" "event_dlq_kms_key" {
+  #checkov:skip=CKV_AWS_109:In a key policy Resource "*" is this key alone; the account statement is AWS's default key policy.
+  #checkov:skip=CKV_AWS_111:In a key policy Resource "*" is this key alone; the account statement is AWS's default key policy.
+  #checkov:skip=CKV_AWS_356:In a key policy Resource "*" is this key alone, and no narrower resource exists.
+  count = local.create_event_dlq_kms_key ? 1 : 0
+
+  statement {
+    sid       = "AccountAdministersTheKey"
+    actions   = ["kms:*"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid       = "EventBridgeSendsDeadLetters"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.glue_events[0].arn]
+    }
+  }
+}
+
+resource "aws_kms_key" "event_dlq" {
+  count = local.create_event_dlq_kms_key ? 1 : 0
+
+  description         = "Encrypts the ${var.name} loop's dead-letter queue of Glue events."
+  enable_key_rotation = true
+  policy              = data.aws_iam_policy_document.event_dlq_kms_key[0].json
+
+  tags = merge(var.tags, var.event_dead_letter_queue_tags)
+}
+
+resource "aws_sqs_queue" "event_dlq" {
+  count = local.create_event_dlq ? 1 : 0
+
+  name = local.event_dlq_name
+  # SQS keeps a message 14 days at most: time to find why the events were not delivered.
+  message_retention_seconds = 1209600
+  kms_master_key_id         = local.event_dlq_kms_key_arn
+  policy                    = data.aws_iam_policy_document.event_dlq[0].json
+
+  tags = merge(var.tags, var.event_dead_letter_queue_tags)
+}
+
+data "aws_iam_policy_document" "event_dlq" {
+  count = local.create_event_dlq ? 1 : 0
+
+  statement {
+    sid       = "EventBridgeSendsDeadLetters"
+    actions   = ["sqs:SendMessage"]
+    resources = [local.event_dlq_arn]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.glue_events[0].arn]
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "event_dlq" {
+  count = local.create_event_dlq ? 1 : 0
+
+  alarm_name          = "${var.name}-glue-events-undelivered"
+  alarm_description   = "A Glue event could not wake the ${var.name} loop and is in ${aws_sqs_queue.event_dlq[0].name}: the loop notices its run only at the next safety poll. The message's attributes say why (ERROR_CODE, ERROR_MESSAGE)."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.event_dlq[0].name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.notify ? [local.sns_topic_arn] : []
+
+  tags = merge(var.tags, var.event_dead_letter_queue_tags)
 }

@@ -29,7 +29,7 @@ locals {
 }
 
 data "aws_caller_identity" "current" {
-  count = local.create_role || local.create_sns_kms_key ? 1 : 0
+  count = local.create_role || local.create_sns_kms_key || local.create_event_dlq_kms_key ? 1 : 0
 }
 
 data "aws_partition" "current" {

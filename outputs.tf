@@ -111,6 +111,21 @@ output "event_rule_arn" {
   value       = one(aws_cloudwatch_event_rule.glue_events[*].arn)
 }
 
+output "event_dead_letter_queue_arn" {
+  description = "Events mode: ARN of the SQS queue that holds the Glue events EventBridge could not deliver to the callback, null without it."
+  value       = one(aws_sqs_queue.event_dlq[*].arn)
+}
+
+output "event_dead_letter_queue_url" {
+  description = "Events mode: URL of that queue, to read the undelivered events from, null without it."
+  value       = one(aws_sqs_queue.event_dlq[*].url)
+}
+
+output "event_dead_letter_queue_alarm_name" {
+  description = "Events mode: name of the alarm on that queue's depth, null without it."
+  value       = one(aws_cloudwatch_metric_alarm.event_dlq[*].alarm_name)
+}
+
 output "cloudwatch_metrics" {
   description = "The metrics the loop publishes once per judged run: namespace, dimensions (PutMetricData's shape) and the unit of each metric name; null when metrics are off."
   value       = var.create && var.metrics.enabled ? { namespace = var.metrics.namespace, dimensions = [local.metric_dimension], units = local.metric_units } : null

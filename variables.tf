@@ -317,6 +317,31 @@ variable "event_rule_role_arn" {
   }
 }
 
+variable "create_event_dead_letter_queue" {
+  description = "Events mode: whether to give the EventBridge rule's target a dead-letter queue (SQS, encrypted with a customer managed KMS key) for the Glue events it could not deliver to the callback, with an alarm on its depth that notifies the SNS topic if there is one."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "event_dead_letter_queue_kms_key_arn" {
+  description = "Events mode: ARN of a customer managed KMS key to encrypt the dead-letter queue with; its policy must let events.amazonaws.com use kms:GenerateDataKey and kms:Decrypt. Null creates one (an AWS managed key cannot grant EventBridge)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.event_dead_letter_queue_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.event_dead_letter_queue_kms_key_arn))
+    error_message = "event_dead_letter_queue_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "event_dead_letter_queue_tags" {
+  description = "Tags for the dead-letter queue, its KMS key and its alarm, on top of tags."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
 variable "event_rule_tags" {
   description = "Tags for the events mode EventBridge rule, on top of tags."
   type        = map(string)
@@ -359,7 +384,7 @@ variable "create_role" {
 }
 
 variable "role_arn" {
-  description = "ARN of an existing IAM role for the state machine, used when create_role is false. It needs glue:StartWorkflowRun, glue:GetWorkflowRun and glue:GetWorkflow on the workflow, states:StartExecution on the state machine, and log delivery and X-Ray permissions if those are enabled."
+  description = "ARN of an existing IAM role for the state machine, used when create_role is false. It needs glue:StartWorkflowRun, glue:GetWorkflowRun, glue:GetWorkflowRuns and glue:GetWorkflow on the workflow (and glue:ResumeWorkflowRun with recovery on), states:StartExecution on the state machine, and what each feature turned on adds: docs/operations.md, \"Roles you bring\", lists it, generated from the policies the module creates."
   type        = string
   default     = null
 

@@ -323,8 +323,9 @@ run "poll_mode_creates_nothing_for_events" {
     condition = [
       length(aws_dynamodb_table.tokens), length(aws_sfn_state_machine.callback), length(aws_cloudwatch_event_rule.glue_events),
       length(aws_cloudwatch_event_target.callback), length(aws_iam_role.callback), length(aws_iam_role.events),
-    ] == [0, 0, 0, 0, 0, 0]
-    error_message = "Poll mode must create no token table, callback, rule, target or their roles."
+      length(aws_sqs_queue.event_dlq), length(aws_kms_key.event_dlq), length(aws_cloudwatch_metric_alarm.event_dlq),
+    ] == [0, 0, 0, 0, 0, 0, 0, 0, 0]
+    error_message = "Poll mode must create no token table, callback, rule, target, their roles or a dead-letter queue."
   }
 }
 
@@ -411,6 +412,91 @@ run "events_mode_creates_the_token_table_callback_rule_and_their_scoped_roles" {
         "StringEquals aws:SourceAccount 123456789012",
     ])]
     error_message = "EventBridge may assume the events role only for the rule's target in this account (confused deputy guard)."
+  }
+}
+
+run "events_mode_gives_the_target_an_encrypted_dead_letter_queue_that_only_the_rule_may_fill_and_an_alarm_on_it" {
+  command = plan
+
+  variables {
+    completion_mode   = "events"
+    completion_events = { job_names = ["clean", "load"] }
+    create_sns_topic  = true
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_target.callback[0].dead_letter_config[0].arn == aws_sqs_queue.event_dlq[0].arn
+    error_message = "The rule's target must send what it cannot deliver to the dead-letter queue."
+  }
+
+  assert {
+    condition     = aws_sqs_queue.event_dlq[0].kms_master_key_id == aws_kms_key.event_dlq[0].arn && aws_kms_key.event_dlq[0].enable_key_rotation
+    error_message = "The queue must be encrypted with a customer managed key of its own, rotated."
+  }
+
+  assert {
+    condition = [
+      for statement in data.aws_iam_policy_document.event_dlq_kms_key[0].statement : "${statement.sid} ${join(",", statement.actions)} ${join(",", [for condition in statement.condition : "${condition.test} ${condition.variable} ${join(",", condition.values)}"])}"
+      ] == [
+      "AccountAdministersTheKey kms:* ",
+      "EventBridgeSendsDeadLetters kms:Decrypt,kms:GenerateDataKey ArnEquals aws:SourceArn ${aws_cloudwatch_event_rule.glue_events[0].arn}",
+    ]
+    error_message = "The key must let EventBridge encrypt for this rule only, besides the account's own administration."
+  }
+
+  assert {
+    condition = [
+      for statement in data.aws_iam_policy_document.event_dlq[0].statement : "${join(",", statement.actions)} ${join(",", [for principal in statement.principals : join(",", principal.identifiers)])} ${join(",", [for condition in statement.condition : "${condition.test} ${condition.variable} ${join(",", condition.values)}"])}"
+    ] == ["sqs:SendMessage events.amazonaws.com ArnEquals aws:SourceArn ${aws_cloudwatch_event_rule.glue_events[0].arn}"]
+    error_message = "Only EventBridge, for this rule, may send to the queue."
+  }
+
+  assert {
+    condition     = [for statement in data.aws_iam_policy_document.event_dlq[0].statement : statement.resources] == [toset(["arn:aws:sqs:eu-west-1:123456789012:nightly-sales-loop-glue-events-dlq"])]
+    error_message = "The queue's policy must name the queue, in the rule's region and account."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.event_dlq[0].metric_name == "ApproximateNumberOfMessagesVisible"
+      && aws_cloudwatch_metric_alarm.event_dlq[0].dimensions.QueueName == aws_sqs_queue.event_dlq[0].name
+      && aws_cloudwatch_metric_alarm.event_dlq[0].threshold == 0 && aws_cloudwatch_metric_alarm.event_dlq[0].comparison_operator == "GreaterThanThreshold"
+      && aws_cloudwatch_metric_alarm.event_dlq[0].alarm_actions == toset([aws_sns_topic.this[0].arn])
+    )
+    error_message = "An alarm must go off, and notify the topic, as soon as the queue holds an event."
+  }
+}
+
+run "events_mode_without_a_dead_letter_queue_or_with_a_key_of_ones_own" {
+  command = plan
+
+  variables {
+    completion_mode                     = "events"
+    completion_events                   = { job_names = ["clean"] }
+    event_dead_letter_queue_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/ours"
+  }
+
+  assert {
+    condition     = length(aws_kms_key.event_dlq) == 0 && aws_sqs_queue.event_dlq[0].kms_master_key_id == "arn:aws:kms:eu-west-1:123456789012:key/ours"
+    error_message = "A key of one's own must encrypt the queue, and none be created."
+  }
+}
+
+run "events_mode_can_go_without_a_dead_letter_queue" {
+  command = plan
+
+  variables {
+    completion_mode                = "events"
+    completion_events              = { job_names = ["clean"] }
+    create_event_dead_letter_queue = false
+  }
+
+  assert {
+    condition = [
+      length(aws_sqs_queue.event_dlq), length(aws_kms_key.event_dlq), length(aws_cloudwatch_metric_alarm.event_dlq),
+      length(aws_cloudwatch_event_target.callback[0].dead_letter_config),
+    ] == [0, 0, 0, 0]
+    error_message = "create_event_dead_letter_queue = false must create no queue, key or alarm, and leave the target without one."
   }
 }
 

@@ -103,6 +103,12 @@ def test_event_driven_example_applies_scoped_iam_wakes_on_glue_events_and_destro
         (target,) = events.list_targets_by_rule(Rule=outputs["event_rule_name"])["Targets"]
         assert target["Arn"] == callback_arn
         assert target["RoleArn"].endswith(":role/e2e-events-events")
+        queue = emulator.client("sqs").get_queue_attributes(
+            QueueUrl=outputs["event_dead_letter_queue_url"], AttributeNames=["All"]
+        )["Attributes"]
+        assert target["DeadLetterConfig"] == {"Arn": queue["QueueArn"]}
+        assert json.loads(queue["Policy"])["Statement"][0]["Resource"] == queue["QueueArn"]
+        assert queue["KmsMasterKeyId"].startswith("arn:aws:kms:us-east-1:123456789012:key/")
         assert (
             _role_policy(emulator, "e2e-events-events", "start-glue-workflow-loop-callback")["StartTheCallback"][
                 "Resource"

@@ -74,26 +74,28 @@ run "rejects_empty_strings_for_optional_names_and_arns" {
   command = plan
 
   variables {
-    glue_workflow_name              = ""
-    token_table_name                = ""
-    token_table_kms_key_arn         = ""
-    callback_role_arn               = ""
-    event_rule_role_arn             = ""
-    pause_parameter_name            = ""
-    role_arn                        = ""
-    role_name                       = ""
-    role_permissions_boundary       = ""
-    cloudwatch_log_group_arn        = ""
-    cloudwatch_log_group_name       = ""
-    cloudwatch_log_group_kms_key_id = ""
-    sns_topic_arn                   = ""
-    sns_topic_kms_key_arn           = ""
+    glue_workflow_name                  = ""
+    token_table_name                    = ""
+    token_table_kms_key_arn             = ""
+    event_dead_letter_queue_kms_key_arn = ""
+    callback_role_arn                   = ""
+    event_rule_role_arn                 = ""
+    pause_parameter_name                = ""
+    role_arn                            = ""
+    role_name                           = ""
+    role_permissions_boundary           = ""
+    cloudwatch_log_group_arn            = ""
+    cloudwatch_log_group_name           = ""
+    cloudwatch_log_group_kms_key_id     = ""
+    sns_topic_arn                       = ""
+    sns_topic_kms_key_arn               = ""
   }
 
   expect_failures = [
     var.glue_workflow_name,
     var.token_table_name,
     var.token_table_kms_key_arn,
+    var.event_dead_letter_queue_kms_key_arn,
     var.callback_role_arn,
     var.event_rule_role_arn,
     var.pause_parameter_name,

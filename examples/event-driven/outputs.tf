@@ -27,3 +27,8 @@ output "token_table_name" {
   description = "DynamoDB table holding the waiting execution's task token."
   value       = module.glue_loop.token_table_name
 }
+
+output "event_dead_letter_queue_url" {
+  description = "SQS queue holding the Glue events EventBridge could not deliver to the callback (an alarm watches its depth)."
+  value       = module.glue_loop.event_dead_letter_queue_url
+}

@@ -80,3 +80,10 @@ mock_resource "aws_cloudwatch_event_rule" {
     arn = "arn:aws:events:eu-west-1:123456789012:rule/mocked"
   }
 }
+
+mock_resource "aws_sqs_queue" {
+  defaults = {
+    arn = "arn:aws:sqs:eu-west-1:123456789012:mocked"
+    url = "https://sqs.eu-west-1.amazonaws.com/123456789012/mocked"
+  }
+}
