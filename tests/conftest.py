@@ -302,11 +302,15 @@ def make_loop(
     create_machine: Callable[..., str],
 ) -> Callable[..., str]:
     """Creates state machines running the definition Terraform renders (1 s polls), each with
-    its own pause flag and settings changed as asked (harness.asl.with_config)."""
+    its own pause flag and settings changed as asked (harness.asl.with_config), on WORKFLOW or
+    on ``workflow``: its name enters the definition only where the template and the settings put
+    the workflow's name, so putting another in its place renders the loop for that workflow."""
 
-    def make(**settings: int | str) -> str:
+    def make(workflow: str = WORKFLOW, **settings: int | str) -> str:
         name = f"loop-{uuid.uuid4().hex[:12]}"
-        return create_machine(name, _loop_definition(emulator, plan("fast_poll"), name, **settings))
+        definition = _loop_definition(emulator, plan("fast_poll"), name, **settings)
+        renamed = json.dumps(definition).replace(json.dumps(WORKFLOW), json.dumps(workflow))
+        return create_machine(name, json.loads(renamed))
 
     return make
 

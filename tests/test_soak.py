@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import os
 import random
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from conftest import WORKFLOW
+from harness.emulator import AwsEmulator
 from harness.glue_simulator import Fault, GlueRunSimulator, RunOutcome
 from harness.loop import wait_until_stopped
 from harness.sfn_faults import start_execution_times_out
@@ -25,9 +26,19 @@ SEED = 20261123
 
 
 @pytest.mark.long
+@pytest.mark.parametrize("concurrency_limit", [1, None], ids=["limit-1", "no-limit"])
 def test_runs_with_random_faults_never_overlap_never_fork_and_stop_when_the_policy_says(
-    sfn: Any, make_loop: Callable[..., str], glue: GlueRunSimulator, concurrency_limit: int | None
+    sfn: Any,
+    emulator: AwsEmulator,
+    make_loop: Callable[..., str],
+    glue: GlueRunSimulator,
+    concurrency_limit: int | None,
 ) -> None:
+    """On a workflow of its own, whose runs are the soak's alone: the loop finds a run its failed
+    call made among at most 2,000 listed runs (README), and the soak makes fewer."""
+    workflow = f"soak-{uuid.uuid4().hex[:8]}"
+    limit = {} if concurrency_limit is None else {"MaxConcurrentRuns": concurrency_limit}
+    emulator.client("glue").create_workflow(Name=workflow, **limit)
     rng = random.Random(SEED)
     polls = [0, 0, 1, 2, 7]  # some runs long enough to be handed over
     # Runs within the policy (one failed action tolerated), one in ten outside it and resumed (its
@@ -45,7 +56,7 @@ def test_runs_with_random_faults_never_overlap_never_fork_and_stop_when_the_poli
             recoveries += 1
         else:
             outcomes.append(RunOutcome(failed=rng.choice([0, 0, 0, 1]), running_polls=rng.choice(polls)))
-    glue.script(WORKFLOW, *outcomes, RunOutcome(status="ERROR"))
+    glue.script(workflow, *outcomes, RunOutcome(status="ERROR"))
     # The first start and the first resume act and then fail; any call may fail either way later.
     glue.fail_next("StartWorkflowRun", Fault("InternalServiceException", acted=True))
     glue.fail_next("ResumeWorkflowRun", Fault("OperationTimeoutException", acted=True))
@@ -62,6 +73,7 @@ def test_runs_with_random_faults_never_overlap_never_fork_and_stop_when_the_poli
     # that a short soak retries one too.
     with start_execution_times_out(when=lambda name: not duplicated or rng.random() < 0.03) as duplicated:
         loop = make_loop(
+            workflow,
             poll_interval_seconds=0,
             runs_per_execution=5,
             max_polls_per_execution=4,
@@ -73,7 +85,7 @@ def test_runs_with_random_faults_never_overlap_never_fork_and_stop_when_the_poli
 
         chain = wait_until_stopped(sfn, loop, timeout=3600)
 
-    runs = glue.runs_of(WORKFLOW)
+    runs = glue.runs_of(workflow)
     assert len(runs) == RUNS + recoveries, "a start or resume was made twice, or a run never started"
     assert glue.overlapping_starts == []
     assert [run.run_id for run in runs if not run.seen_ended] == [], "runs the loop never saw end"
