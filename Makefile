@@ -53,8 +53,8 @@ lint: tools ## Static checks, the pre-commit hooks' commands: ruff, mypy, terraf
 test: lint ## Run every check: lint, validate, plans, terraform test, ASL, executions in moto, end to end, checkov, asl-validator, parliament
 	$(VENV)/bin/pytest $(PYTEST_ARGS) tests
 
-# The soak in make test runs 20 runs; this is the same test at 1,000, alone, so one worker is enough.
-soak: tools ## The 1,000-run soak with random faults (make test runs it at 20 runs)
+# The soak in make test runs 10 runs per workflow; this is the same test at 1,000, alone, so one worker is enough.
+soak: tools ## The 1,000-run soak with random faults (make test runs it at 10 runs)
 	SOAK_RUNS=1000 $(VENV)/bin/pytest $(PYTEST_ARGS) -n 0 tests/test_soak.py
 
 tools: terraform-check $(VENV)/.installed $(CHECKOV_VENV)/.installed $(PARLIAMENT_VENV)/.installed \

@@ -88,7 +88,10 @@ locals {
     runs_per_execution      = var.runs_per_execution
     tolerated               = local.tolerated
     adopt_run_in_flight     = var.adopt_run_in_flight
-    recovery                = var.recovery
+    # The first wait before looking for the run a failed start or resume may have made, doubled
+    # after each further failure; not an input, a setting the tests shorten.
+    look_backoff_seconds = 1
+    recovery             = var.recovery
     # The definition names "no pause flag" and "no topic" as "": its Choice rules compare strings.
     pause_parameter = local.pause_parameter_name != null ? local.pause_parameter_name : ""
     sns_topic_arn   = local.notify ? local.sns_topic_arn : ""

@@ -20,6 +20,19 @@ MakeLoop = Callable[..., str]
 # The codes Glue documents for StartWorkflowRun and ResumeWorkflowRun that are not refusals
 # (API reference, "StartWorkflowRun", "ResumeWorkflowRun": Errors).
 AMBIGUOUS = ["InternalServiceException", "OperationTimeoutException"]
+# Each code once with a concurrency limit of 1 and once without one, in two tests.
+CODE_AND_LIMIT = pytest.mark.parametrize(
+    ("code", "concurrency_limit"),
+    [(AMBIGUOUS[0], 1), (AMBIGUOUS[1], None)],
+    ids=["500-limit-1", "timeout-no-limit"],
+    indirect=["concurrency_limit"],
+)
+OTHER_CODE_AND_LIMIT = pytest.mark.parametrize(
+    ("code", "concurrency_limit"),
+    [(AMBIGUOUS[1], 1), (AMBIGUOUS[0], None)],
+    ids=["timeout-limit-1", "500-no-limit"],
+    indirect=["concurrency_limit"],
+)
 PAGE = 50  # runs a page of FindRunOfFailedCall's GetWorkflowRuns
 
 
@@ -57,7 +70,7 @@ def listed_page(emulator: AwsEmulator, run_id: str) -> int:
     raise KeyError(run_id)
 
 
-@pytest.mark.parametrize("code", AMBIGUOUS)
+@CODE_AND_LIMIT
 def test_a_start_that_fails_after_it_acted_is_adopted_and_never_made_twice(
     sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator, concurrency_limit: int | None, code: str
 ) -> None:
@@ -176,7 +189,7 @@ def test_a_start_whose_run_cannot_be_looked_for_stops_the_loop_rather_than_risk_
     )
 
 
-@pytest.mark.parametrize("code", AMBIGUOUS)
+@OTHER_CODE_AND_LIMIT
 def test_a_resume_that_fails_after_it_acted_is_adopted_and_never_made_twice(
     sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator, concurrency_limit: int | None, code: str
 ) -> None:
@@ -220,7 +233,7 @@ def test_a_resume_refused_with_a_server_error_is_made_again_once_no_resumed_run_
 def test_a_resume_that_keeps_failing_stops_after_six_calls_naming_the_last_error(
     sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator
 ) -> None:
-    loop = make_loop(recovery_enabled=True, recovery_backoff_seconds=0)
+    loop = make_loop(recovery_enabled=True, recovery_backoff_seconds=0, look_backoff_seconds=0)
     glue.script(WORKFLOW, RunOutcome(failed=1))
     glue.fail_next("ResumeWorkflowRun", *["OperationTimeoutException"] * 6)
     start(sfn, loop)

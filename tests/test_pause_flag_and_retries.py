@@ -176,20 +176,32 @@ SSM_RETRIED = {"Ssm.ThrottlingException", "Ssm.InternalServerErrorException", "S
 
 
 @pytest.mark.parametrize(
-    ("template", "state", "retried"),
+    ("template", "state", "retried", "like"),
     [
-        ("statemachine.asl.json", "ReadPauseFlag", SSM_RETRIED),
-        ("statemachine.events.json", "WaitForRun", DYNAMODB_RETRIED),
-        ("callback.asl.json", "ReadToken", DYNAMODB_RETRIED),
-        ("callback.asl.json", "ClaimToken", DYNAMODB_RETRIED),
+        ("statemachine.asl.json", "ReadPauseFlag", SSM_RETRIED, ("statemachine.asl.json", "GetWorkflowRun")),
+        ("statemachine.events.json", "WaitForRun", DYNAMODB_RETRIED, ("statemachine.asl.json", "GetWorkflowRun")),
+        # The callback's calls retry less and time out, so that it ends inside an EXPRESS execution.
+        (
+            "callback.asl.json",
+            "ReadToken",
+            DYNAMODB_RETRIED | {"States.Timeout"},
+            ("callback.asl.json", "GetWorkflowRun"),
+        ),
+        (
+            "callback.asl.json",
+            "ClaimToken",
+            DYNAMODB_RETRIED | {"States.Timeout"},
+            ("callback.asl.json", "GetWorkflowRun"),
+        ),
     ],
 )
-def test_ssm_and_dynamodb_calls_retry_throttling_with_the_backoff_of_the_glue_calls(
-    template: str, state: str, retried: set[str]
+def test_ssm_and_dynamodb_calls_retry_throttling_with_the_backoff_of_the_glue_calls_beside_them(
+    template: str, state: str, retried: set[str], like: tuple[str, str]
 ) -> None:
     loaded = json.loads((REPO_ROOT / template).read_text())
     states = loaded.get("States", loaded)  # statemachine.events.json holds states only
-    glue_retrier = json.loads((REPO_ROOT / "statemachine.asl.json").read_text())["States"]["GetWorkflowRun"]["Retry"][0]
+    glue_template, glue_state = like
+    glue_retrier = json.loads((REPO_ROOT / glue_template).read_text())["States"][glue_state]["Retry"][0]
 
     (retrier,) = states[state]["Retry"]
 

@@ -1,8 +1,8 @@
-"""Simulated runs with random faults, 20 in make test and 1,000 in make soak: the loop never overlaps
-runs, never forks, never leaves a run unwatched, and stops exactly where its policy says, whether
-or not the workflow has a concurrency limit. Among the faults are starts and resumes that act and
-then fail ("succeeded, answered 500", "succeeded, timed out"), which the loop must adopt rather
-than make again."""
+"""Simulated runs with random faults, 10 in make test and 1,000 in make soak, on a workflow with a
+concurrency limit of 1 and on one without: the loop never overlaps runs, never forks, never leaves
+a run unwatched, and stops exactly where its policy says. Among the faults are starts and resumes
+that act and then fail ("succeeded, answered 500", "succeeded, timed out"), which the loop must
+adopt rather than make again."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from harness.loop import wait_until_stopped
 from harness.sfn_faults import start_execution_times_out
 
 # make soak sets 1,000: the same test, long enough for rare interleavings of faults to turn up.
-RUNS = int(os.environ.get("SOAK_RUNS", "20"))
+RUNS = int(os.environ.get("SOAK_RUNS", "10"))
 SEED = 20261123
 
 
