@@ -10,7 +10,10 @@
   trigger graph, as Terraform itself renders and merges them. Each is a Graphviz source and an
   SVG under docs/, shown as an image between ``<!-- BEGIN_DIAGRAM <name> -->`` and
   ``<!-- END_DIAGRAM <name> -->`` on the page that explains it (DIAGRAM_PAGES). GitHub shows SVG
-  images in Markdown, so no diagram is also written as Mermaid.
+  images in Markdown, so no diagram is also written as Mermaid;
+- between ``<!-- BEGIN_ROLE_PERMISSIONS -->`` and ``<!-- END_ROLE_PERMISSIONS -->`` in
+  docs/operations.md: what each role you bring needs, feature by feature, read from the policy
+  documents the module attaches to the roles it creates (ROLES).
 
 ``--check`` lists the stale files instead of writing them; tests/test_docs.py checks the same.
 """
@@ -571,6 +574,117 @@ def trigger_diagram(plan: dict[str, Any]) -> Diagram:
 
 
 # ---------------------------------------------------------------------------------------------
+# The permissions of roles you bring
+# ---------------------------------------------------------------------------------------------
+
+ROLE_PERMISSIONS = ("<!-- BEGIN_ROLE_PERMISSIONS -->", "<!-- END_ROLE_PERMISSIONS -->")
+OPERATIONS = DOCS / "operations.md"
+
+
+@dataclass(frozen=True)
+class Role:
+    variable: str  # the input that brings it
+    title: str
+    documents: tuple[str, ...]  # the aws_iam_policy_document data sources the created role gets
+
+
+ROLES = (
+    Role("role_arn", "The loop's role", ("loop", "observability")),
+    Role("callback_role_arn", "The callback's role (events mode)", ("callback", "observability")),
+    Role("event_rule_role_arn", "The EventBridge role (events mode)", ("events",)),
+)
+# When a statement is attached: its dynamic block's for_each, or its document's count. A
+# condition missing here fails `make docs`, so that a new one cannot go undescribed.
+NEEDED_WHEN = {
+    "local.create_role ? 1 : 0": "always",
+    "local.create_role && local.events_mode ? 1 : 0": "always",
+    "local.create_role && (local.logging_enabled || var.tracing_enabled) ? 1 : 0": "always",
+    "var.recovery.enabled ? [1] : []": "`recovery.enabled`",
+    "local.events_mode ? [1] : []": "events mode",
+    "local.events_mode && var.token_table_kms_key_arn != null ? [1] : []": "events mode with `token_table_kms_key_arn`",
+    "var.token_table_kms_key_arn != null ? [1] : []": "`token_table_kms_key_arn`",
+    "local.pause_parameter_name != null ? [1] : []": "a pause flag (the default)",
+    "local.notify ? [1] : []": "notices (`create_sns_topic` or `sns_topic_arn`)",
+    "local.notify && local.sns_kms_key_arn != null ? [1] : []": "notices to a KMS-encrypted topic",
+    "var.metrics.enabled ? [1] : []": "metrics (the default)",
+    "local.logging_enabled ? [1] : []": "logging (the default)",
+    "var.tracing_enabled ? [1] : []": "tracing (the default)",
+}
+# What a statement's resource expression names.
+RESOURCE_NAMES = {
+    "local.glue_workflow_arn": "the workflow",
+    "local.state_machine_arn": "the loop's state machine",
+    "local.token_table_arn": "the token table",
+    "var.token_table_kms_key_arn": "that key",
+    "aws_ssm_parameter.pause[0].arn": "the pause flag's parameter",
+    "local.sns_topic_arn": "the topic",
+    "local.sns_kms_key_arn": "the topic's key",
+    "aws_sfn_state_machine.callback[0].arn": "the callback state machine",
+    "*": "`*` (no resource-level permissions)",
+}
+
+
+def _expression(value: str) -> str:
+    return value[2:-1] if _is_expression(value) else value
+
+
+def policy_documents() -> dict[str, tuple[str, list[dict[str, Any]]]]:
+    """Each aws_iam_policy_document of the root module by name: its count and its statements, each
+    with the condition it is attached on ("" for always), static ones first, as python-hcl2 reads them."""
+    documents = {}
+    for path in sorted(REPO_ROOT.glob("*.tf")):
+        for entry in read_hcl(path.read_text()).get("data", []):
+            for type_key, named in entry.items():
+                if type_key.strip('"') != "aws_iam_policy_document":
+                    continue
+                for name, body in named.items():
+                    statements = [{**statement, "when": ""} for statement in body.get("statement", [])]
+                    for dynamic in body.get("dynamic", []):
+                        for kind, block in dynamic.items():
+                            if kind.strip('"') == "statement":
+                                when = _expression(block["for_each"])
+                                statements += [{**content, "when": when} for content in block["content"]]
+                    documents[name.strip('"')] = (_expression(body.get("count", "")), statements)
+    return documents
+
+
+def _statement_row(statement: dict[str, Any], document_when: str) -> list[str]:
+    when = NEEDED_WHEN[statement["when"] or document_when]
+    resources = [RESOURCE_NAMES[_expression(resource)] for resource in statement["resources"]]
+    conditions = []
+    for condition in statement.get("condition", []):
+        if condition["test"] != "StringEquals":
+            raise ValueError(f"describe the {condition['test']} condition of {statement['sid']}")
+        values = ", ".join(_code(_expression(value).removeprefix("var.")) for value in condition["values"])
+        conditions.append(f"`{condition['variable']}` = {values}")
+    on = ", ".join(resources) + "".join(f", where {condition}" for condition in conditions)
+    return [when, ", ".join(_code(action) for action in statement["actions"]), on, _code(statement["sid"])]
+
+
+def role_statements() -> dict[str, list[tuple[dict[str, Any], str]]]:
+    """By the input that brings each role: the statements the module attaches to the role it
+    creates instead, each with the condition of its document's count."""
+    documents = policy_documents()
+    return {
+        role.variable: [(statement, documents[name][0]) for name in role.documents for statement in documents[name][1]]
+        for role in ROLES
+    }
+
+
+def role_permissions() -> str:
+    """The tables of what each role you bring needs."""
+    statements = role_statements()
+    sections = []
+    for role in ROLES:
+        rows = [_statement_row(statement, document_when) for statement, document_when in statements[role.variable]]
+        header = ["Needed with", "Actions", "On", "Statement of the created role"]
+        lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        sections.append(f"### {role.title}, `{role.variable}`\n\n" + "\n".join(lines))
+    return "\n\n".join(sections)
+
+
+# ---------------------------------------------------------------------------------------------
 # Everything together
 # ---------------------------------------------------------------------------------------------
 
@@ -599,6 +713,8 @@ def generate(plans: dict[str, dict[str, Any]]) -> dict[Path, str]:
         text = files[page] if page in files else page.read_text() if page.exists() else ""
         files[page] = with_block(text, diagram_markers(diagram.name), diagram_block(diagram, page))
         files[DOCS / f"{diagram.name}.dot"] = to_dot(diagram)
+    operations = files[OPERATIONS] if OPERATIONS in files else OPERATIONS.read_text()
+    files[OPERATIONS] = with_block(operations, ROLE_PERMISSIONS, role_permissions())
     return files
 
 
