@@ -163,6 +163,7 @@ def test_rendered_definition_carries_workflow_name_and_settings(definition: dict
         "runs_per_execution": 1,
         "tolerated": {"failed": 0, "timed_out": 0, "stopped": 0, "errored": 0},
         "adopt_run_in_flight": True,
+        "look_backoff_seconds": 1,
         "recovery": {
             "enabled": False,
             "max_attempts": 2,
