@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from harness import docs
 from harness.emulator import ACCOUNT_ID, REGION, AwsEmulator
 from harness.plans import rendered_definition
 from harness.terraform import REPO_ROOT, TerraformWorkspace
@@ -194,3 +195,58 @@ def test_parliament_reports_an_action_iam_does_not_know_and_a_resource_the_actio
         "RESOURCE_MISMATCH",
         "UNKNOWN_ACTION",
     ]
+
+
+# The input that brings each role of the stack in place of the one created, for "Roles you bring".
+ROLES_YOU_BRING = {
+    POLICY_STACK: "role_arn",
+    f"{POLICY_STACK}-callback": "callback_role_arn",
+    f"{POLICY_STACK}-events": "event_rule_role_arn",
+}
+
+
+@pytest.mark.long
+@pytest.mark.xdist_group("parliament")
+def test_roles_you_bring_lists_every_statement_the_module_attaches_with_every_feature_on(
+    identity_policies: dict[str, dict[str, Any]],
+) -> None:
+    """docs/operations.md's tables, generated from the policy documents, against the policies the
+    applied stack's roles hold."""
+    for role, variable in ROLES_YOU_BRING.items():
+        attached = {
+            statement["Sid"]: sorted(
+                [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+            )
+            for name, policy in identity_policies.items()
+            if name.split("/")[0] == role
+            for statement in policy["Statement"]
+        }
+        documented = {
+            statement["sid"]: sorted(statement["actions"]) for statement, _ in docs.role_statements()[variable]
+        }
+
+        assert attached == documented, variable
+
+
+@pytest.mark.long
+@pytest.mark.xdist_group("parliament")
+def test_the_event_dead_letter_queue_is_encrypted_for_eventbridge_and_only_the_rule_may_fill_it(
+    identity_policies: dict[str, dict[str, Any]], emulator: AwsEmulator
+) -> None:
+    sqs, events, kms = emulator.client("sqs"), emulator.client("events"), emulator.client("kms")
+    url = sqs.get_queue_url(QueueName=f"{POLICY_STACK}-glue-events-dlq")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    rule = events.describe_rule(Name=f"{POLICY_STACK}-glue-events")
+    (target,) = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    (sends,) = json.loads(queue["Policy"])["Statement"]
+    key_policy = json.loads(kms.get_key_policy(KeyId=queue["KmsMasterKeyId"], PolicyName="default")["Policy"])
+    (eventbridge,) = [
+        statement for statement in key_policy["Statement"] if statement["Sid"] == "EventBridgeSendsDeadLetters"
+    ]
+
+    assert target["DeadLetterConfig"] == {"Arn": queue["QueueArn"]}
+    assert (sends["Action"], sends["Resource"]) == ("sqs:SendMessage", queue["QueueArn"])
+    assert sends["Principal"] == {"Service": "events.amazonaws.com"}
+    assert sends["Condition"] == {"ArnEquals": {"aws:SourceArn": rule["Arn"]}}
+    assert sorted(eventbridge["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert eventbridge["Condition"] == {"ArnEquals": {"aws:SourceArn": rule["Arn"]}}

@@ -16,6 +16,7 @@ module "glue_loop" {
   completion_events = {
     safety_poll_seconds = var.safety_poll_seconds
   }
+  create_event_dead_letter_queue = var.create_event_dead_letter_queue
 
   tags = {
     Example = "event-driven"

@@ -15,3 +15,9 @@ variable "safety_poll_seconds" {
   type        = number
   default     = 300
 }
+
+variable "create_event_dead_letter_queue" {
+  description = "Whether EventBridge keeps the Glue events it could not deliver in an encrypted SQS queue, with an alarm on its depth. Creating the queue takes Terraform some 30 s: the provider waits for its attributes to settle."
+  type        = bool
+  default     = true
+}
