@@ -220,8 +220,8 @@ variable "completion_events" {
     # and 1,521 safety polls (5.3 days) per execution before the handoff. Runs whose last node
     # does send its event are noticed within seconds whatever this is (make bench).
     safety_poll_seconds = optional(number, 300)
-    # AWS does not say whether a run reads ended before its last node's event is sent, so the
-    # callback reads a running run again for this long. An EXPRESS execution lasts at most five
+    # Whether a run reads ended before its last node's event is sent is undocumented; the
+    # callback assumes it may not, and reads a running run again for this long. An EXPRESS execution lasts at most five
     # minutes ("Choosing workflow type in Step Functions",
     # https://docs.aws.amazon.com/step-functions/latest/dg/choosing-workflow-type.html), hence at
     # most 180 s: the watch ends at this deadline, and the callback's longest execution, every
