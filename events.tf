@@ -90,12 +90,14 @@ locals {
     timestamp          = local.jsonata_timestamp
   }))
   callback_begin = local.callback_template.States.Begin
-  # The watch's limit reaches Begin as a JSON number, set here as the loop's settings are.
+  # The watch's limit reaches Begin as a JSON number, and the idle mark's name as a value, set here
+  # as the loop's settings are.
   callback_definition = jsonencode(merge(local.callback_template, {
     States = merge(local.callback_template.States, {
       Begin = merge(local.callback_begin, {
         Parameters = merge(local.callback_begin.Parameters, {
-          watch = merge(local.callback_begin.Parameters.watch, { limit = var.completion_events.callback_watch_seconds })
+          watch         = merge(local.callback_begin.Parameters.watch, { limit = var.completion_events.callback_watch_seconds })
+          idle_property = var.pacing.idle_property
         })
       })
     })

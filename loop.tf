@@ -7,7 +7,7 @@ locals {
   # 25,000 events.
   history_event_budget    = 20000
   history_events_per_poll = { poll = 9, events = 13 }
-  history_events_per_run  = 34
+  history_events_per_run  = 36
   # A recovery attempt (FindFailedNodes, RecoverOrStop, RecoveryBackoff, ResumeWorkflowRun,
   # RecordRecoveryAttempt, then the resumed run's poll, metrics and second JudgeRun:
   # 5 + 2 + 2 + 5 + 2 + 9 + 7 = 32), so that a run
@@ -66,6 +66,12 @@ locals {
     "$count($kept) < $count($names) ? $append($kept, ['and ' & ($count($names) - $count($kept)) & ' more']) : $kept)}",
   ])
   jsonata_clip_text = "function($text, $budget) {$length($text) > $budget ? $substring($text, 0, $budget) & '... (' & ($length($text) - $budget) & ' more characters)' : $text}"
+  # A JSONata function of the loop's input and settings: the wait before its next run, and whether
+  # it is an idle back-off (pacing in variables.tf), in seconds a Wait accepts (a whole number).
+  jsonata_wait_before_run = join(" ", [
+    "function($loop, $config) {($pacing := $config.pacing; $idle := $loop.run_number > 1 and $pacing.enabled and $loop.idle_runs > 0;",
+    "{'idle': $idle, 'seconds': $loop.run_number = 1 ? 0 : $idle ? $min([$pacing.max_seconds, $round($pacing.initial_seconds * $power($pacing.multiplier, $min([$loop.idle_runs - 1, $pacing.growth_steps])))]) : $config.cooldown_seconds})}",
+  ])
   loop_template_variables = {
     partition          = local.partition
     console_domain     = local.console_domain
@@ -74,6 +80,7 @@ locals {
     timestamp          = local.jsonata_timestamp
     names_within       = local.jsonata_names_within
     clip_text          = local.jsonata_clip_text
+    wait_before_run    = local.jsonata_wait_before_run
   }
   # The settings the loop reads from $.config, as JSON values: ApplyDefaults gets them here rather
   # than from the template, where a number could only be a string or an intrinsic.
@@ -92,6 +99,11 @@ locals {
     # after each further failure; not an input, a setting the tests shorten.
     look_backoff_seconds = 1
     recovery             = var.recovery
+    # growth_steps: the idle runs after which the wait reaches max_seconds, so that the loop's
+    # $power never meets an exponent it cannot raise to (a weekend's idle runs, or a year's).
+    pacing = merge(var.pacing, {
+      growth_steps = var.pacing.multiplier > 1 ? ceil(log(var.pacing.max_seconds / var.pacing.initial_seconds, var.pacing.multiplier)) : 0
+    })
     # The definition names "no pause flag" and "no topic" as "": its Choice rules compare strings.
     pause_parameter = local.pause_parameter_name != null ? local.pause_parameter_name : ""
     sns_topic_arn   = local.notify ? local.sns_topic_arn : ""

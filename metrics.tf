@@ -14,6 +14,8 @@ locals {
     Polls            = "Count"   # GetWorkflowRun reads of the run (poll mode) or wake-ups (events mode)
     RecoveryAttempts = "Count"   # ResumeWorkflowRun calls for the run
     DetectionDelay   = "Seconds" # the run's CompletedOn to the loop judging it
+    IdleRuns         = "Count"   # 1 for a run marked idle (pacing.idle_property), else 0
+    IdleWait         = "Seconds" # the back-off before the run after idle runs (pacing), else 0
   }
 
   create_dashboard = var.create && var.create_dashboard
@@ -32,6 +34,8 @@ locals {
     { title = "Recovery attempts per hour", metrics = ["RecoveryAttempts"], stats = ["Sum"], stacked = false },
     { title = "Polls per run", metrics = ["Polls"], stats = ["Average", "Maximum"], stacked = false },
     { title = "Detection delay", metrics = ["DetectionDelay"], stats = ["Average", "Maximum"], stacked = false },
+    { title = "Idle runs per hour", metrics = ["IdleRuns", "Runs"], stats = ["Sum"], stacked = false },
+    { title = "Idle wait before a run", metrics = ["IdleWait"], stats = ["Average", "Maximum"], stacked = false },
   ] : widget if var.metrics.enabled]
   # Step Functions publishes these per state machine, dimension StateMachineArn ("Monitoring Step
   # Functions metrics using Amazon CloudWatch",

@@ -12,6 +12,7 @@ module "sample_workflow" {
   bucket_force_destroy = var.sample_workflow.bucket_force_destroy
   upload_sample_data   = var.sample_workflow.upload_sample_data
   job_timeout_minutes  = var.sample_workflow.job_timeout_minutes
+  idle_property        = var.pacing.idle_property
 
   tags = var.tags
 }

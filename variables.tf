@@ -153,6 +153,39 @@ variable "cooldown_seconds" {
   }
 }
 
+variable "pacing" {
+  description = "Backs off when runs find nothing, off by default. A job of the workflow marks its run idle by setting the workflow run property idle_property to \"true\" (glue:PutWorkflowRunProperties; the sample workflow's clean_sales does when no file arrived since the previous run started). The loop reads it from the GetWorkflowRun it makes anyway and counts idle runs in a row: after k of them the next run waits min(max_seconds, initial_seconds x multiplier^(k-1)) instead of cooldown_seconds, and a run not marked idle sets the wait back to cooldown_seconds. The pause flag is read after the wait, so a pause during it ends the chain without starting a run. Attributes: enabled, idle_property, initial_seconds, multiplier, max_seconds."
+  type = object({
+    enabled         = optional(bool, false)
+    idle_property   = optional(string, "glue_loop_idle")
+    initial_seconds = optional(number, 60)
+    multiplier      = optional(number, 2)
+    max_seconds     = optional(number, 3600)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = length(var.pacing.idle_property) >= 1 && length(var.pacing.idle_property) <= 255
+    error_message = "pacing.idle_property must be a run property name of 1 to 255 characters."
+  }
+
+  validation {
+    condition     = var.pacing.initial_seconds >= 1 && var.pacing.initial_seconds <= 86400 && floor(var.pacing.initial_seconds) == var.pacing.initial_seconds
+    error_message = "pacing.initial_seconds must be a whole number from 1 to 86400."
+  }
+
+  validation {
+    condition     = var.pacing.multiplier >= 1 && var.pacing.multiplier <= 10
+    error_message = "pacing.multiplier must be a number from 1 (the same wait after every idle run) to 10."
+  }
+
+  validation {
+    condition     = var.pacing.max_seconds >= var.pacing.initial_seconds && var.pacing.max_seconds <= 86400 && floor(var.pacing.max_seconds) == var.pacing.max_seconds
+    error_message = "pacing.max_seconds must be a whole number from pacing.initial_seconds to 86400."
+  }
+}
+
 variable "adopt_run_in_flight" {
   description = "When the workflow is already running at its concurrency limit (ConcurrentRunsExceededException), wait for that run (found through GetWorkflow's last run) instead of stopping."
   type        = bool

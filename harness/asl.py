@@ -88,12 +88,14 @@ def _reachable_from(edges: dict[str, set[str]], start: str) -> set[str]:
 def with_config(definition: dict[str, Any], **values: bool | int | str) -> dict[str, Any]:
     """A copy of the definition with settings that Terraform renders into ApplyDefaults replaced,
     e.g. ``with_config(d, max_runs=2, tolerated_failed=1, recovery_enabled=True, sns_topic_arn="arn:...")``:
-    a tolerated_, metrics_ or recovery_ prefix names a field of that group."""
+    a tolerated_, metrics_, recovery_ or pacing_ prefix names a field of that group."""
     changed = copy.deepcopy(definition)
     config = changed["States"]["ApplyDefaults"]["Parameters"]["config"]
     for key, value in values.items():
         group, _, rest = key.partition("_")
-        target, field = (config[group], rest) if group in ("tolerated", "metrics", "recovery") else (config, key)
+        target, field = (
+            (config[group], rest) if group in ("tolerated", "metrics", "recovery", "pacing") else (config, key)
+        )
         if type(target.get(field)) is not type(value):
             raise KeyError(f"{key}={value!r} is not a setting of the definition")
         target[field] = value

@@ -138,6 +138,11 @@ class RunOutcome:
     # AWS does not say whether a run's Statistics count a retried job's earlier attempts; with
     # this they do, so that a job that failed and then succeeded counts as failed too.
     statistics_count_attempts: bool = False
+    # Properties its jobs put while it runs (PutWorkflowRunProperties: "If a property already exists
+    # for the specified run, then it overrides the value otherwise adds the property", API reference,
+    # https://docs.aws.amazon.com/glue/latest/webapi/API_PutWorkflowRunProperties.html), which
+    # GetWorkflowRun then returns in the run's WorkflowRunProperties ("WorkflowRun").
+    put_properties: Mapping[str, str] = field(default_factory=dict)
 
     def counted_states(self) -> list[str]:
         unsuccessful = {
@@ -151,6 +156,8 @@ class RunOutcome:
 
 
 CLEAN = RunOutcome()
+# A clean run whose job found nothing to do and said so (pacing in variables.tf).
+IDLE = RunOutcome(put_properties={"glue_loop_idle": "true"})
 
 
 @dataclass(frozen=True)
@@ -757,13 +764,17 @@ class GlueRunSimulator:
             )
 
     def _state(self, backend: GlueBackend, run: SimulatedRun, finished: bool) -> dict[str, Any]:
-        """The run's Statistics, and its Status and CompletedOn once it has finished."""
+        """The run's Statistics, and its Status, CompletedOn and the properties its jobs put once it has finished."""
         answer: dict[str, Any] = {"Statistics": run.statistics(finished)}
         if finished:
             moto_run = backend.workflows[run.workflow].runs[run.run_id]
             moto_run.status = run.status
             moto_run.completed_on = moto_run.completed_on or utcnow()
+            # Put by its jobs while it ran; a run is read ended only after its last job has.
+            moto_run.properties = {**(moto_run.properties or {}), **(run.outcome or CLEAN).put_properties}
             answer.update(Status=run.status, CompletedOn=moto_run.completed_on)
+            if moto_run.properties:
+                answer["WorkflowRunProperties"] = moto_run.properties
         return answer
 
     def _last_run_as_listed(self, backend: GlueBackend, described: dict[str, Any]) -> None:

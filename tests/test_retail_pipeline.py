@@ -251,6 +251,31 @@ def test_a_loop_run_without_new_files_succeeds_writes_nothing_and_the_run_comple
     assert run("refresh_dashboard", s3)["status"] == "degraded"
 
 
+def run_id_of(arguments: list[str]) -> str:
+    return arguments[arguments.index("--WORKFLOW_RUN_ID") + 1]
+
+
+def test_a_loop_run_without_new_files_marks_its_workflow_run_idle(s3: Any, glue: Any) -> None:
+    nothing_new = workflow_run(glue, **loop_run_properties("2999-01-01T00:00:00Z"))
+
+    run("clean_sales", s3, *nothing_new, "--idle_property", "found_nothing", glue=glue)
+
+    properties = glue.get_workflow_run_properties(Name=WORKFLOW, RunId=run_id_of(nothing_new))["RunProperties"]
+    assert properties["found_nothing"] == "true"
+    assert properties["glue_loop_run_number"] == "2", "the run context stays"
+
+
+@pytest.mark.parametrize("since", [None, "2000-01-01T00:00:00Z"], ids=["chain-first-run", "new-files"])
+def test_a_run_that_cleans_files_is_not_marked_idle(s3: Any, glue: Any, since: str | None) -> None:
+    context = loop_run_properties(since) if since else {"glue_loop_run_number": "1", "glue_loop_chain_id": "c"}
+    busy = workflow_run(glue, **context)
+
+    assert run("clean_sales", s3, *busy, glue=glue)["files"] == 2
+
+    properties = glue.get_workflow_run_properties(Name=WORKFLOW, RunId=run_id_of(busy))["RunProperties"]
+    assert "glue_loop_idle" not in properties
+
+
 def test_after_a_run_without_new_files_the_last_slice_still_aggregates(s3: Any, glue: Any) -> None:
     run("clean_sales", s3)
 

@@ -194,14 +194,16 @@ def test_the_definition_publishes_exactly_the_metric_contract_of_metrics_tf(
         "statistics": statistics,
         "started_on": "2026-12-02T05:00:00.000Z",
         "completed_on": "2026-12-02T05:10:00+00:00",
+        "idle": True,
     }
     expected = contract(plan)
 
-    def metric_data(run: dict[str, Any]) -> dict[str, Any]:
+    def metric_data(run: dict[str, Any], idle_wait: int | None = 120) -> dict[str, Any]:
         bindings = {
             "states": {"input": {"run": run, "loop": {"earlier_polls": 2}, "config": config}},
             "polls": 7,
             "run_start_polls": 4,
+            "idle_wait": idle_wait,
         }
         data = jsonata.Jsonata(publish["MetricData"].removeprefix("{%").removesuffix("%}")).evaluate(None, bindings)
         assert all(datum["Dimensions"] == expected["dimensions"] for datum in data)
@@ -222,9 +224,14 @@ def test_the_definition_publishes_exactly_the_metric_contract_of_metrics_tf(
         "ActionsErrored": 0,
         "Polls": 7 - 4 + 2,
         "RecoveryAttempts": 0,
+        "IdleRuns": 1,
+        "IdleWait": 120,
     }
     without_end = {name: value for name, value in run.items() if name != "completed_on"}
     assert set(values) - set(metric_data(without_end)) == {"RunDuration", "DetectionDelay"}
+    # A run handed over by a predecessor: the wait before it was that execution's.
+    assert set(values) - set(metric_data(run, idle_wait=None)) == {"IdleWait"}
+    assert metric_data({**run, "idle": False}, idle_wait=0)["IdleRuns"] == 0
 
 
 def test_metrics_are_published_after_polling_never_per_poll(

@@ -211,4 +211,9 @@ def test_sample_data_and_script_are_uploaded_and_the_bucket_is_private(
     for step, job_name in JOBS.items():
         job = emulator.client("glue").get_job(JobName=job_name)["Job"]
         assert job["Command"]["ScriptLocation"] == f"s3://{bucket}/retail/scripts/retail_pipeline.py"
-        assert job["DefaultArguments"] == {"--step": step, "--bucket": bucket, "--prefix": "retail/"}
+        assert job["DefaultArguments"] == {
+            "--step": step,
+            "--bucket": bucket,
+            "--prefix": "retail/",
+            "--idle_property": "glue_loop_idle",
+        }

@@ -289,6 +289,62 @@ run "recovery_rejects_an_unknown_when_exhausted" {
   expect_failures = [var.recovery]
 }
 
+# pacing, likewise a run for each of its validations.
+
+run "pacing_accepts_its_boundary_values_and_derives_where_its_wait_stops_growing" {
+  command = plan
+
+  variables {
+    pacing = { enabled = true, idle_property = format("%0255d", 0), initial_seconds = 1, multiplier = 10, max_seconds = 86400 }
+  }
+
+  assert {
+    # 10^4 < 86400 <= 10^5: the wait reaches its maximum after 5 more idle runs.
+    condition     = jsondecode(aws_sfn_state_machine.this[0].definition).States.ApplyDefaults.Parameters.config.pacing.growth_steps == 5
+    error_message = "growth_steps must be the idle runs after which the wait reaches max_seconds."
+  }
+}
+
+run "pacing_rejects_an_empty_idle_property" {
+  command = plan
+
+  variables {
+    pacing = { idle_property = "" }
+  }
+
+  expect_failures = [var.pacing]
+}
+
+run "pacing_rejects_a_wait_below_a_second" {
+  command = plan
+
+  variables {
+    pacing = { initial_seconds = 0 }
+  }
+
+  expect_failures = [var.pacing]
+}
+
+run "pacing_rejects_a_multiplier_that_shortens_the_wait" {
+  command = plan
+
+  variables {
+    pacing = { multiplier = 0.5 }
+  }
+
+  expect_failures = [var.pacing]
+}
+
+run "pacing_rejects_a_maximum_below_the_first_wait" {
+  command = plan
+
+  variables {
+    pacing = { initial_seconds = 600, max_seconds = 300 }
+  }
+
+  expect_failures = [var.pacing]
+}
+
 run "requires_a_workflow_name_without_the_sample_workflow" {
   command = plan
 
@@ -353,9 +409,10 @@ run "sample_workflow_rejects_malformed_values" {
     bucket_name         = "Retail-Bucket"
     data_prefix         = "/retail"
     job_timeout_minutes = 0
+    idle_property       = ""
   }
 
-  expect_failures = [var.name, var.bucket_name, var.data_prefix, var.job_timeout_minutes]
+  expect_failures = [var.name, var.bucket_name, var.data_prefix, var.job_timeout_minutes, var.idle_property]
 }
 
 run "sample_workflow_rejects_values_above_their_range" {

@@ -175,9 +175,10 @@ resource "aws_glue_job" "this" {
   }
 
   default_arguments = {
-    "--step"   = each.key
-    "--bucket" = local.bucket
-    "--prefix" = var.data_prefix
+    "--step"          = each.key
+    "--bucket"        = local.bucket
+    "--prefix"        = var.data_prefix
+    "--idle_property" = var.idle_property
   }
 
   execution_property {
@@ -359,11 +360,12 @@ data "aws_iam_policy_document" "glue" {
   # clean_sales reads the loop's run context (the previous run's start is its watermark), which
   # GetWorkflowRunProperties authorizes on the workflow's ARN; in a resumed run, which lacks it,
   # GetWorkflowRun follows PreviousRunId to the run that has it, authorized on the same ARN
-  # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsglue.html). Built
-  # like the other Glue ARNs, as the workflow's own is unknown until it exists.
+  # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsglue.html). It marks
+  # a run that found no new file idle with PutWorkflowRunProperties, on the same ARN. Built like the
+  # other Glue ARNs, as the workflow's own is unknown until it exists.
   statement {
-    sid       = "ReadWorkflowRunProperties"
-    actions   = ["glue:GetWorkflowRunProperties", "glue:GetWorkflowRun"]
+    sid       = "ReadAndMarkWorkflowRuns"
+    actions   = ["glue:GetWorkflowRunProperties", "glue:GetWorkflowRun", "glue:PutWorkflowRunProperties"]
     resources = ["${local.glue_arn_prefix}:workflow/${aws_glue_workflow.this[0].name}"]
   }
 

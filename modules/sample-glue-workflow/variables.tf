@@ -72,6 +72,18 @@ variable "job_timeout_minutes" {
   }
 }
 
+variable "idle_property" {
+  description = "The workflow run property clean_sales sets to \"true\" when no file arrived since the previous loop run started, so that a loop with pacing backs off (the root module's pacing.idle_property)."
+  type        = string
+  default     = "glue_loop_idle"
+  nullable    = false
+
+  validation {
+    condition     = length(var.idle_property) >= 1 && length(var.idle_property) <= 255
+    error_message = "idle_property must be a run property name of 1 to 255 characters."
+  }
+}
+
 variable "tags" {
   description = "Tags for every resource the module creates."
   type        = map(string)

@@ -2,8 +2,9 @@
 
 clean_sales        raw/sales/*.csv that arrived since the previous loop run started (all of them without
                    one) -> cleaned/sales/sales.csv (+ rejected/sales/rejected.csv); writes nothing when no
-                   file is new; fails when new files hold no valid row, which sends the workflow down its
-                   error branch
+                   file is new, and then marks the workflow run idle (--idle_property = "true") so that a
+                   loop with pacing backs off; fails when new files hold no valid row, which sends the
+                   workflow down its error branch
 aggregate_sales    cleaned sales + raw/stores/*.json -> aggregated/daily_store_sales/daily_store_sales.csv
 handle_errors      writes errors/<workflow run id>.json describing what clean_sales left behind
 refresh_dashboard  aggregated sales -> dashboard/summary.json ("degraded" when there are none)
@@ -286,6 +287,20 @@ def clean_sales(s3: Any, bucket: str, prefix: str, since: datetime.datetime | No
     return {**summary, "read": len(rows), "cleaned": len(cleaned), "rejected": len(rejected)}
 
 
+def found_nothing(summary: Mapping[str, Any]) -> bool:
+    """Whether clean_sales found no file new since the previous loop run started (a run with no
+    previous run to compare takes every file, so it never finds nothing)."""
+    return summary["since"] is not None and summary["files"] == 0
+
+
+def mark_idle(glue: Any, workflow_name: str, workflow_run_id: str, idle_property: str) -> None:
+    """Tells the loop this run found nothing: a run property, which PutWorkflowRunProperties adds to
+    the run's ("If a property already exists for the specified run, then it overrides the value
+    otherwise adds the property", https://docs.aws.amazon.com/glue/latest/webapi/API_PutWorkflowRunProperties.html)
+    and the loop's GetWorkflowRun reads in WorkflowRunProperties."""
+    glue.put_workflow_run_properties(Name=workflow_name, RunId=workflow_run_id, RunProperties={idle_property: "true"})
+
+
 def aggregate_sales(s3: Any, bucket: str, prefix: str) -> dict[str, int]:
     regions = {
         store["store_id"].strip().lower(): store.get("region", "unknown")
@@ -342,6 +357,7 @@ def main(argv: list[str], s3: Any = None, glue: Any = None) -> dict[str, Any]:
     parser.add_argument("--step", required=True, choices=STEPS)
     parser.add_argument("--bucket", required=True)
     parser.add_argument("--prefix", default="")
+    parser.add_argument("--idle_property", default=LOOP_PROPERTY_PREFIX + "idle")
     # Glue adds --WORKFLOW_NAME and --WORKFLOW_RUN_ID (and more) when a workflow's trigger starts
     # the job (https://docs.aws.amazon.com/glue/latest/dg/workflow-run-properties-code.html).
     parser.add_argument("--WORKFLOW_NAME", dest="workflow_name")
@@ -357,6 +373,8 @@ def main(argv: list[str], s3: Any = None, glue: Any = None) -> dict[str, Any]:
             properties = run_properties(glue or _client("glue"), args.workflow_name, args.workflow_run_id)
         context = _loop_context(properties)
         result: dict[str, Any] = clean_sales(s3, args.bucket, args.prefix, watermark(properties))
+        if properties and found_nothing(result):
+            mark_idle(glue or _client("glue"), args.workflow_name, args.workflow_run_id, args.idle_property)
     elif args.step == "aggregate_sales":
         result = aggregate_sales(s3, args.bucket, args.prefix)
     elif args.step == "handle_errors":
