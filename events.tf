@@ -48,6 +48,9 @@ locals {
   # only 4,096, so a longer pattern would pass the plan and fail at apply.
   event_pattern_quota = 2048
   token_table_arn     = one(aws_dynamodb_table.tokens[*].arn)
+  # The rules whose targets start the callback and may dead-letter to its queue: Glue's events,
+  # and new data's with wake_on_data (wake_on_data.tf).
+  event_rule_arns = concat(aws_cloudwatch_event_rule.glue_events[*].arn, aws_cloudwatch_event_rule.data_events[*].arn)
 }
 
 ################################################################################
@@ -83,18 +86,23 @@ resource "aws_dynamodb_table" "tokens" {
 }
 
 locals {
-  callback_template = jsondecode(templatefile("${path.module}/callback.asl.json", {
+  callback_template_variables = {
     partition          = local.partition
     glue_workflow_name = local.glue_workflow_name
     token_table_name   = local.token_table_name
     timestamp          = local.jsonata_timestamp
-  }))
-  callback_begin = local.callback_template.States.Begin
+    data_arrival_key   = local.data_arrival_key
+  }
+  callback_template = jsondecode(templatefile("${path.module}/callback.asl.json", local.callback_template_variables))
+  # wake_on_data: an event of new data takes its own way, from Begin (callback.wake.json).
+  callback_wake_states = { for name, state in jsondecode(templatefile("${path.module}/callback.wake.json", local.callback_template_variables)) : name => state if local.wake_on_data }
+  callback_begin       = local.callback_template.States.Begin
   # The watch's limit reaches Begin as a JSON number, and the idle mark's name as a value, set here
   # as the loop's settings are.
   callback_definition = jsonencode(merge(local.callback_template, {
-    States = merge(local.callback_template.States, {
+    States = merge(local.callback_template.States, local.callback_wake_states, {
       Begin = merge(local.callback_begin, {
+        Next = local.wake_on_data ? "IsDataArrival" : local.callback_begin.Next
         Parameters = merge(local.callback_begin.Parameters, {
           watch         = merge(local.callback_begin.Parameters.watch, { limit = var.completion_events.callback_watch_seconds })
           idle_property = var.pacing.idle_property
@@ -209,6 +217,15 @@ data "aws_iam_policy_document" "callback" {
     resources = [local.token_table_arn]
   }
 
+  dynamic "statement" {
+    for_each = local.wake_on_data ? [1] : []
+    content {
+      sid       = "RecordDataArrivals"
+      actions   = ["dynamodb:UpdateItem"]
+      resources = [local.token_table_arn]
+    }
+  }
+
   statement {
     sid       = "ReadTheRun"
     actions   = ["glue:GetWorkflowRun"]
@@ -271,7 +288,7 @@ data "aws_iam_policy_document" "events_assume_role" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.glue_events[0].arn]
+      values   = local.event_rule_arns
     }
   }
 }
@@ -341,7 +358,7 @@ data "aws_iam_policy_document" "event_dlq_kms_key" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.glue_events[0].arn]
+      values   = local.event_rule_arns
     }
   }
 }
@@ -382,7 +399,7 @@ data "aws_iam_policy_document" "event_dlq" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.glue_events[0].arn]
+      values   = local.event_rule_arns
     }
   }
 }

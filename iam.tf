@@ -82,6 +82,15 @@ data "aws_iam_policy_document" "loop" {
   }
 
   dynamic "statement" {
+    for_each = local.wake_on_data ? [1] : []
+    content {
+      sid       = "WaitForDataOrBackOff"
+      actions   = ["dynamodb:UpdateItem"]
+      resources = [local.token_table_arn]
+    }
+  }
+
+  dynamic "statement" {
     for_each = local.events_mode && var.token_table_kms_key_arn != null ? [1] : []
     content {
       sid       = "UseTheTokenTableKey"

@@ -23,8 +23,13 @@ locals {
     var.recovery.max_attempts * local.history_events_per_recovery_attempt + (var.recovery.when_exhausted == "continue" ? local.history_events_per_accepted_run : 0)
   ) : 0
   history_event_reserve = 200
+  # wake_on_data waits before an idle run with a token task (6 events: entered, scheduled, started,
+  # submitted, its end, exited) rather than a Wait (2): 4 more per run (measured in
+  # tests/test_wake_on_data.py).
+  history_events_of_idle_wait = 4
+  history_events_per_run_in_mode = local.history_events_per_run + local.history_events_of_recovery_per_run + (local.wake_on_data ? local.history_events_of_idle_wait : 0)
   max_polls_per_execution = var.max_polls_per_execution > 0 ? var.max_polls_per_execution : floor(
-    (local.history_event_budget - local.history_event_reserve - var.runs_per_execution * (local.history_events_per_run + local.history_events_of_recovery_per_run)) / local.history_events_per_poll[var.completion_mode]
+    (local.history_event_budget - local.history_event_reserve - var.runs_per_execution * local.history_events_per_run_in_mode) / local.history_events_per_poll[var.completion_mode]
   )
 
   # A kind of unsuccessful action that must never stop the loop gets a threshold no run reaches.
@@ -81,6 +86,7 @@ locals {
     names_within       = local.jsonata_names_within
     clip_text          = local.jsonata_clip_text
     wait_before_run    = local.jsonata_wait_before_run
+    data_arrival_key   = local.data_arrival_key
   }
   # The settings the loop reads from $.config, as JSON values: ApplyDefaults gets them here rather
   # than from the template, where a number could only be a string or an intrinsic.
@@ -118,9 +124,26 @@ locals {
   })
   # Events mode swaps the WaitForRun state for a token wait (and its fallback) from statemachine.events.json.
   events_states = jsondecode(templatefile("${path.module}/statemachine.events.json", local.loop_template_variables))
+  # wake_on_data adds an idle wait that new data ends (statemachine.wake.json), which ResumeOrStart
+  # takes instead of Cooldown when the wait before the run is an idle back-off (jsonata_wait_before_run).
+  wake_states = { for name, state in merge(
+    jsondecode(templatefile("${path.module}/statemachine.wake.json", local.loop_template_variables)),
+    {
+      ResumeOrStart = merge(local.poll_states.ResumeOrStart, {
+        Choices = concat(local.poll_states.ResumeOrStart.Choices, [{
+          And = [
+            { Variable = "$.loop.run_number", NumericGreaterThan = 1 },
+            { Variable = "$.config.pacing.enabled", BooleanEquals = true },
+            { Variable = "$.loop.idle_runs", NumericGreaterThan = 0 },
+          ]
+          Next = "WaitForData"
+        }])
+      })
+    },
+  ) : name => state if local.wake_on_data }
   loop_definition = (var.completion_mode == "poll"
     ? jsonencode(merge(local.poll_template, { States = local.poll_states }))
-    : jsonencode(merge(local.poll_template, { States = merge(local.poll_states, local.events_states) }))
+    : jsonencode(merge(local.poll_template, { States = merge(local.poll_states, local.events_states, local.wake_states) }))
   )
 
   start_loop_command = one([

@@ -16,6 +16,7 @@ locals {
     DetectionDelay   = "Seconds" # the run's CompletedOn to the loop judging it
     IdleRuns         = "Count"   # 1 for a run marked idle (pacing.idle_property), else 0
     IdleWait         = "Seconds" # the back-off before the run after idle runs (pacing), else 0
+    WakeDelay        = "Seconds" # data landing to the start of the run it woke (wake_on_data); sent only then
   }
 
   create_dashboard = var.create && var.create_dashboard
@@ -36,6 +37,7 @@ locals {
     { title = "Detection delay", metrics = ["DetectionDelay"], stats = ["Average", "Maximum"], stacked = false },
     { title = "Idle runs per hour", metrics = ["IdleRuns", "Runs"], stats = ["Sum"], stacked = false },
     { title = "Idle wait before a run", metrics = ["IdleWait"], stats = ["Average", "Maximum"], stacked = false },
+    { title = "Data landing to run start", metrics = ["WakeDelay"], stats = ["Average", "Maximum"], stacked = false },
   ] : widget if var.metrics.enabled]
   # Step Functions publishes these per state machine, dimension StateMachineArn ("Monitoring Step
   # Functions metrics using Amazon CloudWatch",

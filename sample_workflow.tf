@@ -13,6 +13,8 @@ module "sample_workflow" {
   upload_sample_data   = var.sample_workflow.upload_sample_data
   job_timeout_minutes  = var.sample_workflow.job_timeout_minutes
   idle_property        = var.pacing.idle_property
+  # The loop wakes on its raw sales files only if the bucket sends events (wake_on_data.tf).
+  eventbridge_notifications = var.completion_mode == "events" && var.wake_on_data.enabled && local.use_sample_bucket
 
   tags = var.tags
 }

@@ -186,6 +186,38 @@ variable "pacing" {
   }
 }
 
+variable "wake_on_data" {
+  description = "Ends an idle back-off (pacing) the moment new data lands, off by default; needs pacing.enabled and completion_mode \"events\". The idle wait becomes a task-token wait that the callback state machine ends on an EventBridge event of new data: S3 \"Object Created\" in bucket_name (under any of prefixes, all keys without), the sample workflow's bucket and its raw/sales/ prefix with create_sample_workflow, or any event matching event_pattern, an EventBridge pattern of your own (JSON). S3 sends Object Created to EventBridge only from a bucket with EventBridge notifications on: the sample workflow turns them on for its bucket; for a bucket of yours, turn them on yourself (aws_s3_bucket_notification with eventbridge = true). Data that landed since the previous run started, whether or not its event came while the loop waited, starts the next run at once. Attributes: enabled, bucket_name, prefixes, event_pattern."
+  type = object({
+    enabled       = optional(bool, false)
+    bucket_name   = optional(string)
+    prefixes      = optional(list(string), [])
+    event_pattern = optional(string)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.wake_on_data.bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.wake_on_data.bucket_name))
+    error_message = "wake_on_data.bucket_name must be an S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens), or null."
+  }
+
+  validation {
+    condition     = alltrue([for prefix in var.wake_on_data.prefixes : length(prefix) >= 1 && length(prefix) <= 1024])
+    error_message = "wake_on_data.prefixes must be key prefixes of 1 to 1024 characters (leave the list empty for every key)."
+  }
+
+  validation {
+    condition     = var.wake_on_data.event_pattern == null || can(keys(jsondecode(var.wake_on_data.event_pattern)))
+    error_message = "wake_on_data.event_pattern must be an EventBridge event pattern: a JSON object, or null."
+  }
+
+  validation {
+    condition     = var.wake_on_data.event_pattern == null || (var.wake_on_data.bucket_name == null && length(var.wake_on_data.prefixes) == 0)
+    error_message = "wake_on_data takes either event_pattern or bucket_name with prefixes, not both."
+  }
+}
+
 variable "adopt_run_in_flight" {
   description = "When the workflow is already running at its concurrency limit (ConcurrentRunsExceededException), wait for that run (found through GetWorkflow's last run) instead of stopping."
   type        = bool

@@ -601,6 +601,7 @@ NEEDED_WHEN = {
     "local.create_role && (local.logging_enabled || var.tracing_enabled) ? 1 : 0": "always",
     "var.recovery.enabled ? [1] : []": "`recovery.enabled`",
     "local.events_mode ? [1] : []": "events mode",
+    "local.wake_on_data ? [1] : []": "events mode with `wake_on_data`",
     "local.events_mode && var.token_table_kms_key_arn != null ? [1] : []": "events mode with `token_table_kms_key_arn`",
     "var.token_table_kms_key_arn != null ? [1] : []": "`token_table_kms_key_arn`",
     "local.pause_parameter_name != null ? [1] : []": "a pause flag (the default)",

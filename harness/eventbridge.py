@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import random
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from harness.emulator import AwsEmulator
+from harness.emulator import ACCOUNT_ID, REGION, AwsEmulator
 from harness.glue_simulator import GlueRunSimulator, events_until_and_at_run_end
 from harness.plans import planned_resources, rendered_definition
 
@@ -28,15 +30,26 @@ class RuleDelivery:
     """Delivers events to a rule's state machine target as EventBridge does: an event that
     matches the rule's pattern starts one execution with the whole event as its input."""
 
-    def __init__(self, events: Any, sfn: Any, event_pattern: str, target_arn: str) -> None:
+    def __init__(
+        self,
+        events: Any,
+        sfn: Any,
+        event_pattern: str,
+        target_arn: str,
+        input_transformer: dict[str, Any] | None = None,
+    ) -> None:
         self._events, self._sfn = events, sfn
         self.event_pattern, self.target_arn = event_pattern, target_arn
+        self.input_transformer = input_transformer
 
     def deliver(self, event: dict[str, Any]) -> str | None:
         """Start the target for a matching event; return its execution ARN (None: no match)."""
         if not pattern_matches(self._events, self.event_pattern, event):
             return None
-        return str(self._sfn.start_execution(stateMachineArn=self.target_arn, input=json.dumps(event))["executionArn"])
+        target_input = (
+            json.dumps(event) if self.input_transformer is None else transformed(self.input_transformer, event)
+        )
+        return str(self._sfn.start_execution(stateMachineArn=self.target_arn, input=target_input)["executionArn"])
 
     def deliver_and_wait(self, event: dict[str, Any], timeout: float = 30) -> dict[str, Any] | None:
         """Deliver, then wait for the target's execution to end and return its description."""
@@ -51,6 +64,49 @@ class RuleDelivery:
                 return described
             time.sleep(0.05)
         raise TimeoutError(f"{execution_arn} still running after {timeout} s")
+
+
+def transformed(input_transformer: dict[str, Any], event: dict[str, Any]) -> str:
+    """A target's input transformer applied to an event, for a JSON template whose placeholders
+    stand outside quotes: each takes its value as JSON ("Amazon EventBridge input transformation",
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html; the
+    InputTransformer reference's example '{"myInstance": <instance>, ...}'). Paths are dot notation
+    from the event's root, the one form the module uses."""
+    text: str = input_transformer["input_template"]
+    for name, path in input_transformer["input_paths"].items():
+        value: Any = event
+        for field in path.removeprefix("$.").split("."):
+            value = value[field]
+        text = text.replace(f"<{name}>", json.dumps(value))
+    return text
+
+
+def s3_object_created(bucket: str, key: str, at: datetime.datetime, size: int = 1024) -> dict[str, Any]:
+    """The event S3 sends to EventBridge for a new object ("EventBridge event message structure",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html, "Object created"): its
+    time in whole seconds, as the example shows. S3 delivers an event "at least once", typically
+    within seconds but "sometimes ... a minute or longer" ("Amazon S3 Event Notifications",
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventNotifications.html), so tests send
+    some twice and some late."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": ACCOUNT_ID,
+        "time": at.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": {"key": key, "size": size, "etag": uuid.uuid4().hex, "sequencer": uuid.uuid4().hex[:18].upper()},
+            "request-id": uuid.uuid4().hex[:16].upper(),
+            "requester": ACCOUNT_ID,
+            "source-ip-address": "203.0.113.15",
+            "reason": "PutObject",
+        },
+    }
 
 
 def waiting_token(dynamodb: Any, table: str, workflow: str) -> dict[str, str] | None:
@@ -125,6 +181,8 @@ class EventsLoop:
     arn: str
     token_table: str
     delivery: RuleDelivery
+    # wake_on_data: the data rule's delivery of new data's events to the callback.
+    data_delivery: RuleDelivery | None = None
 
 
 def with_callback_watch(callback: dict[str, Any], seconds: int) -> dict[str, Any]:
@@ -164,6 +222,13 @@ def create_events_loop(
     if callback_watch_seconds is not None:
         callback_definition = with_callback_watch(callback_definition, callback_watch_seconds)
     callback = create(f"{name}-callback", callback_definition, "EXPRESS")
+    events, sfn = emulator.client("events"), emulator.client("stepfunctions")
     event_pattern = resources["aws_cloudwatch_event_rule.glue_events[0]"]["event_pattern"]
-    delivery = RuleDelivery(emulator.client("events"), emulator.client("stepfunctions"), event_pattern, callback)
-    return EventsLoop(loop, table, delivery)
+    delivery = RuleDelivery(events, sfn, event_pattern, callback)
+    data_rule = resources.get("aws_cloudwatch_event_rule.data_events[0]")
+    if data_rule is None:
+        return EventsLoop(loop, table, delivery)
+    (transformer,) = resources["aws_cloudwatch_event_target.wake[0]"]["input_transformer"]
+    return EventsLoop(
+        loop, table, delivery, RuleDelivery(events, sfn, data_rule["event_pattern"], callback, transformer)
+    )

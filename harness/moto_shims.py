@@ -21,11 +21,13 @@ from jsonata.functions import Functions
 from jsonata.jexception import JException
 from jsonata.utils import Utils as JsonataUtils
 from moto.core.exceptions import AWSError
+from moto.core.responses import ActionResult
 from moto.events.models import EventPattern
 from moto.events.responses import EventsHandler
 from moto.glue.models import GlueBackend
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.s3.models import FakeBucket
+from moto.s3.responses import S3Response
 from moto.stepfunctions.parser import api as sfn_api
 from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
@@ -397,6 +399,29 @@ _original_normalise_parameters = StateTaskService._normalise_parameters
 _original_start_execution = StepFunctionsParserBackend.start_execution
 _original_eval_integration_pattern = StateTaskServiceCallback._eval_integration_pattern
 _original_error_equals_eval_body = ErrorEqualsDecl._eval_body
+_original_get_bucket_notification = S3Response.get_bucket_notification
+
+
+def _bucket_notification_with_eventbridge(self: S3Response) -> Any:
+    """Gap: moto keeps a bucket's EventBridgeConfiguration (PutBucketNotificationConfiguration) but
+    leaves it out of GetBucketNotificationConfiguration, which returns it on AWS (S3 API reference,
+    "GetBucketNotificationConfiguration": EventBridgeConfiguration), so hashicorp/aws reads
+    aws_s3_bucket_notification's eventbridge back as false. The shim adds it to the result."""
+    configuration = self.backend.get_bucket_notification_configuration(self.bucket_name)
+    if configuration is None or configuration.event_bridge is None:
+        return _original_get_bucket_notification(self)
+    serialized = self.serialized
+
+    def with_eventbridge(result: Any) -> Any:
+        if isinstance(result, ActionResult) and isinstance(result.result, dict):
+            result = ActionResult({**result.result, "EventBridgeConfiguration": {}})
+        return serialized(result)
+
+    self.serialized = with_eventbridge  # type: ignore[method-assign,assignment]
+    try:
+        return _original_get_bucket_notification(self)
+    finally:
+        del self.serialized
 
 
 def install() -> None:
@@ -418,6 +443,7 @@ def install() -> None:
     StepFunctionsParserBackend.start_execution = _named_start_execution  # type: ignore[method-assign,assignment]
     StepFunctionsParserBackend.send_task_success = _send_task_success_past_starting_executions  # type: ignore[method-assign,assignment]
     FakeBucket.get_permission = _bucket_permission_ignoring_conditional_statements  # type: ignore[method-assign]
+    S3Response.get_bucket_notification = _bucket_notification_with_eventbridge  # type: ignore[method-assign]
     GlueBackend.start_trigger = _start_trigger_as_glue_does  # type: ignore[method-assign]
     # Gap: aws-sdk:glue, aws-sdk:ssm and aws-sdk:cloudwatch errors are named "glue.X", "ssm.X" and
     # "cloudwatch.X"; AWS names them with the PascalCase service name, "Glue.X", "Ssm.X" and "CloudWatch.X".

@@ -78,6 +78,16 @@ PLAN_CONFIGS: dict[str, dict[str, Any]] = {
         "completion_mode": "events",
         "completion_events": {"job_names": ["transform-sales", "publish-sales"], "crawler_names": ["crawl-sales"]},
     },
+    # Events mode with pacing and wake on data: new files under raw/ in DATA_BUCKET end an idle wait.
+    "wake": {
+        "name": "nightly-sales-loop",
+        "glue_workflow_name": EVENTS_WORKFLOW,
+        "poll_interval_seconds": 1,
+        "completion_mode": "events",
+        "completion_events": {"job_names": ["transform-sales", "publish-sales"], "crawler_names": ["crawl-sales"]},
+        "pacing": {"enabled": True},
+        "wake_on_data": {"enabled": True, "bucket_name": "landing-sales", "prefixes": ["raw/"]},
+    },
     "policy": {
         "name": "nightly-sales-loop",
         "glue_workflow_name": WORKFLOW,
@@ -336,9 +346,9 @@ def make_events_loop(
         for trigger in EVENTS_GRAPH:
             glue_client.create_trigger(WorkflowName=EVENTS_WORKFLOW, **trigger)
 
-    def make(callback_watch_seconds: int | None = None, **settings: int | str) -> EventsLoop:
+    def make(callback_watch_seconds: int | None = None, config: str = "events", **settings: int | str) -> EventsLoop:
         name = f"loop-{uuid.uuid4().hex[:12]}"
-        definition = _loop_definition(emulator, plan("events"), name, **settings)
-        return create_events_loop(emulator, plan("events"), name, definition, create_machine, callback_watch_seconds)
+        definition = _loop_definition(emulator, plan(config), name, **settings)
+        return create_events_loop(emulator, plan(config), name, definition, create_machine, callback_watch_seconds)
 
     return make

@@ -101,6 +101,25 @@ def test_loop_has_at_most_31_states_so_that_it_reads_on_one_screen(definition: d
     assert len(definition["States"]) <= 31
 
 
+@pytest.mark.parametrize("config", ["events", "wake"])
+def test_every_state_that_rebuilds_the_callbacks_input_keeps_what_begin_set(
+    plan: Callable[[str], dict[str, Any]], config: str
+) -> None:
+    """A field Begin sets and a later state drops is gone on the ways through that state: the
+    idle mark's name, dropped by the re-read, judged a woken run busy."""
+    callback = rendered_definition(plan(config), "aws_sfn_state_machine.callback[0]")
+    begun = {key.removesuffix(".$") for key in callback["States"]["Begin"]["Parameters"]} - {"event"}
+
+    rebuilding = {
+        name: {key.removesuffix(".$") for key in state["Parameters"]}
+        for name, state in callback["States"].items()
+        if state["Type"] == "Pass" and name != "Begin" and "Parameters" in state
+    }
+
+    assert rebuilding, "the re-read rebuilds the input"
+    assert {name: begun - keys for name, keys in rebuilding.items() if begun - keys} == {}
+
+
 def test_events_mode_swaps_only_the_wait_for_a_token_wait_and_its_polling_fallback(
     plan: Callable[[str], dict[str, Any]], definition: dict[str, Any]
 ) -> None:
@@ -240,6 +259,20 @@ def test_the_callbacks_longest_execution_every_read_timing_out_and_retried_ends_
 
     assert watch["limit"] == 180
     assert seconds == 250
+    assert seconds < EXPRESS_LIMIT_SECONDS
+
+
+def test_the_callbacks_way_for_new_data_every_call_timing_out_and_retried_ends_inside_express_limit(
+    plan: Callable[[str], dict[str, Any]],
+) -> None:
+    """wake_on_data's branch of the callback, from its first state: four calls, no loop."""
+    callback = rendered_definition(plan("wake"), "aws_sfn_state_machine.callback[0]")
+    (data_rule,) = callback["States"]["IsDataArrival"]["Choices"]
+
+    seconds = asl.longest_execution_seconds({**callback, "StartAt": data_rule["Next"]}, waits={}, gates={})
+
+    # Each call: three 5 s attempts, waiting 1 s and then 2 s between them.
+    assert seconds == 4 * (3 * 5 + 1 + 2)
     assert seconds < EXPRESS_LIMIT_SECONDS
 
 

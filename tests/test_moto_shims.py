@@ -5,6 +5,7 @@ from __future__ import annotations
 import jsonata
 import pytest
 
+from harness.emulator import AwsEmulator
 from harness.moto_shims import _evaluate_jsonata
 
 # Texts as moto composes them: "(" + "$name:=<JSON>;"... + expression + ")", and wrapped in $type()
@@ -28,3 +29,15 @@ def test_jsonata_shim_evaluates_moto_s_composed_text_as_the_whole_text_would(tex
     result = _evaluate_jsonata(text)
 
     assert (result, type(result)) == (expected, type(expected))
+
+
+def test_a_buckets_eventbridge_notifications_are_read_back_as_they_were_put(emulator: AwsEmulator) -> None:
+    s3 = emulator.client("s3")
+    for bucket in ("shim-eventbridge", "shim-no-eventbridge"):
+        s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_notification_configuration(
+        Bucket="shim-eventbridge", NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+
+    assert s3.get_bucket_notification_configuration(Bucket="shim-eventbridge")["EventBridgeConfiguration"] == {}
+    assert "EventBridgeConfiguration" not in s3.get_bucket_notification_configuration(Bucket="shim-no-eventbridge")

@@ -78,6 +78,8 @@ def test_each_judged_run_publishes_the_contract_metrics_with_the_runs_values(
     metrics = published(emulator, namespace)
     units = contract(plan)["units"]
     assert [execution.status for execution in chain] == ["SUCCEEDED", "FAILED"]
+    # WakeDelay is sent only for a run that new data woke (wake_on_data: tests/test_wake_on_data.py).
+    units = {name: unit for name, unit in units.items() if name != "WakeDelay"}
     assert set(metrics) == set(units)
     assert {name: datapoint["Unit"] for name, datapoint in metrics.items()} == units
     assert all(datapoint["SampleCount"] == 2 for datapoint in metrics.values())
@@ -198,12 +200,15 @@ def test_the_definition_publishes_exactly_the_metric_contract_of_metrics_tf(
     }
     expected = contract(plan)
 
-    def metric_data(run: dict[str, Any], idle_wait: int | None = 120) -> dict[str, Any]:
+    def metric_data(
+        run: dict[str, Any], idle_wait: int | None = 120, data_arrived_at: int | None = 1796187570
+    ) -> dict[str, Any]:
         bindings = {
             "states": {"input": {"run": run, "loop": {"earlier_polls": 2}, "config": config}},
             "polls": 7,
             "run_start_polls": 4,
             "idle_wait": idle_wait,
+            "data_arrived_at": data_arrived_at,
         }
         data = jsonata.Jsonata(publish["MetricData"].removeprefix("{%").removesuffix("%}")).evaluate(None, bindings)
         assert all(datum["Dimensions"] == expected["dimensions"] for datum in data)
@@ -226,12 +231,16 @@ def test_the_definition_publishes_exactly_the_metric_contract_of_metrics_tf(
         "RecoveryAttempts": 0,
         "IdleRuns": 1,
         "IdleWait": 120,
+        # 2026-12-02T04:59:30Z landed, the run started 30 s later.
+        "WakeDelay": 30,
     }
     without_end = {name: value for name, value in run.items() if name != "completed_on"}
     assert set(values) - set(metric_data(without_end)) == {"RunDuration", "DetectionDelay"}
     # A run handed over by a predecessor: the wait before it was that execution's.
     assert set(values) - set(metric_data(run, idle_wait=None)) == {"IdleWait"}
     assert metric_data({**run, "idle": False}, idle_wait=0)["IdleRuns"] == 0
+    # A run no data woke.
+    assert set(values) - set(metric_data(run, data_arrived_at=None)) == {"WakeDelay"}
 
 
 def test_metrics_are_published_after_polling_never_per_poll(

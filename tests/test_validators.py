@@ -28,6 +28,8 @@ RENDERED_MACHINES = {
     "poll-loop": ("default", "aws_sfn_state_machine.this[0]"),
     "events-loop": ("events", "aws_sfn_state_machine.this[0]"),
     "callback": ("events", "aws_sfn_state_machine.callback[0]"),
+    "wake-loop": ("wake", "aws_sfn_state_machine.this[0]"),
+    "wake-callback": ("wake", "aws_sfn_state_machine.callback[0]"),
 }
 
 # The module with every identity policy statement switched on: events mode (callback and EventBridge roles),
@@ -43,6 +45,9 @@ POLICY_VARIABLES: dict[str, Any] = {
     "logging": {"level": "ALL"},
     # Off by default: on, so that parliament reads the statement it adds (glue:ResumeWorkflowRun on the workflow).
     "recovery": {"enabled": True},
+    # Likewise: the loop's idle wait and the callback's record of arrivals (dynamodb:UpdateItem).
+    "pacing": {"enabled": True},
+    "wake_on_data": {"enabled": True},
 }
 IDENTITY_POLICIES = {
     f"{POLICY_STACK}/glue-workflow-loop",
@@ -230,23 +235,37 @@ def test_roles_you_bring_lists_every_statement_the_module_attaches_with_every_fe
 
 @pytest.mark.long
 @pytest.mark.xdist_group("parliament")
-def test_the_event_dead_letter_queue_is_encrypted_for_eventbridge_and_only_the_rule_may_fill_it(
+def test_the_event_dead_letter_queue_is_encrypted_for_eventbridge_and_only_the_rules_may_fill_it(
     identity_policies: dict[str, dict[str, Any]], emulator: AwsEmulator
 ) -> None:
+    """The rules of Glue's events and of new data's (wake_on_data) share the queue."""
     sqs, events, kms = emulator.client("sqs"), emulator.client("events"), emulator.client("kms")
     url = sqs.get_queue_url(QueueName=f"{POLICY_STACK}-glue-events-dlq")["QueueUrl"]
     queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-    rule = events.describe_rule(Name=f"{POLICY_STACK}-glue-events")
-    (target,) = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    rules = [events.describe_rule(Name=f"{POLICY_STACK}-{kind}-events") for kind in ("glue", "data")]
+    targets = [target for rule in rules for target in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]]
     (sends,) = json.loads(queue["Policy"])["Statement"]
     key_policy = json.loads(kms.get_key_policy(KeyId=queue["KmsMasterKeyId"], PolicyName="default")["Policy"])
     (eventbridge,) = [
         statement for statement in key_policy["Statement"] if statement["Sid"] == "EventBridgeSendsDeadLetters"
     ]
 
-    assert target["DeadLetterConfig"] == {"Arn": queue["QueueArn"]}
+    assert [target["DeadLetterConfig"] for target in targets] == [{"Arn": queue["QueueArn"]}] * 2
     assert (sends["Action"], sends["Resource"]) == ("sqs:SendMessage", queue["QueueArn"])
     assert sends["Principal"] == {"Service": "events.amazonaws.com"}
-    assert sends["Condition"] == {"ArnEquals": {"aws:SourceArn": rule["Arn"]}}
+    assert sends["Condition"] == {"ArnEquals": {"aws:SourceArn": [rule["Arn"] for rule in rules]}}
     assert sorted(eventbridge["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
-    assert eventbridge["Condition"] == {"ArnEquals": {"aws:SourceArn": rule["Arn"]}}
+    assert eventbridge["Condition"] == {"ArnEquals": {"aws:SourceArn": [rule["Arn"] for rule in rules]}}
+
+
+@pytest.mark.xdist_group("parliament")
+def test_the_sample_bucket_sends_its_events_to_eventbridge_when_the_loop_wakes_on_its_data(
+    identity_policies: dict[str, dict[str, Any]], emulator: AwsEmulator
+) -> None:
+    """S3 sends Object Created to EventBridge only from a bucket with EventBridge notifications on."""
+    events, s3 = emulator.client("events"), emulator.client("s3")
+    pattern = json.loads(events.describe_rule(Name=f"{POLICY_STACK}-data-events")["EventPattern"])
+    (bucket,) = pattern["detail"]["bucket"]["name"]
+
+    assert "EventBridgeConfiguration" in s3.get_bucket_notification_configuration(Bucket=bucket)
+    assert pattern["detail"]["object"]["key"] == [{"prefix": "retail/raw/sales/"}]

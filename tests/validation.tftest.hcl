@@ -551,3 +551,118 @@ run "events_mode_requires_event_rule_role_arn_without_create_role" {
 
   expect_failures = [aws_cloudwatch_event_target.callback]
 }
+
+# wake_on_data.
+
+run "wake_on_data_wakes_on_the_sample_buckets_raw_sales_files" {
+  command = plan
+
+  variables {
+    glue_workflow_name     = null
+    create_sample_workflow = true
+    completion_mode        = "events"
+    pacing                 = { enabled = true }
+    wake_on_data           = { enabled = true }
+  }
+
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_rule.data_events[0].event_pattern).detail.object.key == [{ prefix = "retail/raw/sales/" }]
+    error_message = "Without a bucket of the user's, the data rule must match the sample workflow's raw sales files."
+  }
+
+  assert {
+    condition     = length(module.sample_workflow[0].bucket_name) > 0 && aws_cloudwatch_event_target.wake[0].input_transformer[0].input_paths.time == "$.time"
+    error_message = "The data rule's target must hand the callback the event's time."
+  }
+}
+
+run "wake_on_data_warns_that_it_cannot_see_a_users_bucket_send_events" {
+  command = plan
+
+  variables {
+    completion_mode   = "events"
+    completion_events = { job_names = ["j"] }
+    pacing            = { enabled = true }
+    wake_on_data      = { enabled = true, bucket_name = "landing.bucket", prefixes = ["raw/"] }
+  }
+
+  expect_failures = [check.data_bucket_sends_events]
+}
+
+run "wake_on_data_needs_pacing" {
+  command = plan
+
+  variables {
+    completion_mode   = "events"
+    completion_events = { job_names = ["j"] }
+    wake_on_data      = { enabled = true, event_pattern = "{\"source\": [\"my.app\"]}" }
+  }
+
+  expect_failures = [aws_cloudwatch_event_rule.data_events]
+}
+
+run "wake_on_data_rejects_a_malformed_bucket_name" {
+  command = plan
+
+  variables {
+    wake_on_data = { bucket_name = "Landing_Bucket" }
+  }
+
+  expect_failures = [var.wake_on_data]
+}
+
+run "wake_on_data_rejects_an_empty_prefix" {
+  command = plan
+
+  variables {
+    wake_on_data = { bucket_name = "landing", prefixes = [""] }
+  }
+
+  expect_failures = [var.wake_on_data]
+}
+
+run "wake_on_data_rejects_a_pattern_that_is_not_a_json_object" {
+  command = plan
+
+  variables {
+    wake_on_data = { event_pattern = "source = aws.s3" }
+  }
+
+  expect_failures = [var.wake_on_data]
+}
+
+run "wake_on_data_rejects_a_pattern_and_a_bucket_together" {
+  command = plan
+
+  variables {
+    wake_on_data = { event_pattern = "{}", bucket_name = "landing" }
+  }
+
+  expect_failures = [var.wake_on_data]
+}
+
+run "wake_on_data_needs_a_bucket_or_a_pattern" {
+  command = plan
+
+  variables {
+    completion_mode   = "events"
+    completion_events = { job_names = ["j"] }
+    pacing            = { enabled = true }
+    wake_on_data      = { enabled = true }
+  }
+
+  expect_failures = [aws_cloudwatch_event_rule.data_events]
+}
+
+run "wake_on_data_refuses_a_pattern_over_eventbridges_quota" {
+  command = plan
+
+  variables {
+    completion_mode   = "events"
+    completion_events = { job_names = ["j"] }
+    pacing            = { enabled = true }
+    wake_on_data      = { enabled = true, bucket_name = "landing", prefixes = [for i in range(100) : format("raw/%030d/", i)] }
+  }
+
+  expect_failures = [aws_cloudwatch_event_rule.data_events, check.data_bucket_sends_events]
+}

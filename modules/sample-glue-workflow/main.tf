@@ -157,6 +157,15 @@ resource "aws_glue_crawler" "this" {
   tags = var.tags
 }
 
+# S3 sends events to EventBridge only from a bucket that turns this on ("Enabling Amazon
+# EventBridge", https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-event-notifications-eventbridge.html).
+resource "aws_s3_bucket_notification" "eventbridge" {
+  count = local.create_bucket && var.eventbridge_notifications ? 1 : 0
+
+  bucket      = aws_s3_bucket.this[0].id
+  eventbridge = true
+}
+
 resource "aws_glue_job" "this" {
   #checkov:skip=CKV_AWS_195:Python shell jobs write through boto3 to a bucket that encrypts by default; KMS is left to the user.
   for_each = var.create ? local.jobs : {}

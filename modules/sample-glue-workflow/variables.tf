@@ -84,6 +84,13 @@ variable "idle_property" {
   }
 }
 
+variable "eventbridge_notifications" {
+  description = "Whether the bucket the module creates sends its events to EventBridge (S3 sends \"Object Created\" there only then), so that a loop's wake_on_data wakes on new raw sales files."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "tags" {
   description = "Tags for every resource the module creates."
   type        = map(string)
