@@ -26,7 +26,7 @@ locals {
   # wake_on_data waits before an idle run with a token task (6 events: entered, scheduled, started,
   # submitted, its end, exited) rather than a Wait (2): 4 more per run (measured in
   # tests/test_wake_on_data.py).
-  history_events_of_idle_wait = 4
+  history_events_of_idle_wait    = 4
   history_events_per_run_in_mode = local.history_events_per_run + local.history_events_of_recovery_per_run + (local.wake_on_data ? local.history_events_of_idle_wait : 0)
   max_polls_per_execution = var.max_polls_per_execution > 0 ? var.max_polls_per_execution : floor(
     (local.history_event_budget - local.history_event_reserve - var.runs_per_execution * local.history_events_per_run_in_mode) / local.history_events_per_poll[var.completion_mode]
@@ -124,8 +124,9 @@ locals {
   })
   # Events mode swaps the WaitForRun state for a token wait (and its fallback) from statemachine.events.json.
   events_states = jsondecode(templatefile("${path.module}/statemachine.events.json", local.loop_template_variables))
-  # wake_on_data adds an idle wait that new data ends (statemachine.wake.json), which ResumeOrStart
-  # takes instead of Cooldown when the wait before the run is an idle back-off (jsonata_wait_before_run).
+  # wake_on_data adds a wait that new data ends (statemachine.wake.json), which ResumeOrStart takes
+  # instead of Cooldown after an idle run, and after a busy one too unless cooldown_seconds asks for
+  # a fixed wait: the loop then starts no run before data has arrived or the back-off runs out.
   wake_states = { for name, state in merge(
     jsondecode(templatefile("${path.module}/statemachine.wake.json", local.loop_template_variables)),
     {
@@ -134,7 +135,7 @@ locals {
           And = [
             { Variable = "$.loop.run_number", NumericGreaterThan = 1 },
             { Variable = "$.config.pacing.enabled", BooleanEquals = true },
-            { Variable = "$.loop.idle_runs", NumericGreaterThan = 0 },
+            { Or = [{ Variable = "$.loop.idle_runs", NumericGreaterThan = 0 }, { Variable = "$.config.cooldown_seconds", NumericEquals = 0 }] },
           ]
           Next = "WaitForData"
         }])

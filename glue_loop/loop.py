@@ -41,6 +41,7 @@ class Execution:
 class Position:
     state: str | None  # the state entered last; None when the history shows none
     data: dict[str, Any]  # the state data at the latest state event ({} when none is in sight)
+    entered: datetime | None = None  # when that state was entered
 
 
 @dataclass(frozen=True)
@@ -142,10 +143,12 @@ class Loop:
         events = self._sfn.get_execution_history(executionArn=execution_arn, reverseOrder=True, maxResults=40)
         # Taken by event id, not position: some emulators ignore reverseOrder.
         latest = sorted(events["events"], key=lambda event: event["id"], reverse=True)
-        entered = (
-            str(event["stateEnteredEventDetails"]["name"]) for event in latest if "stateEnteredEventDetails" in event
+        entered = next((event for event in latest if "stateEnteredEventDetails" in event), None)
+        return Position(
+            str(entered["stateEnteredEventDetails"]["name"]) if entered else None,
+            next(filter(None, map(_state_data, latest)), {}),
+            entered["timestamp"] if entered else None,
         )
-        return Position(next(entered, None), next(filter(None, map(_state_data, latest)), {}))
 
     def start(self, execution_input: str) -> str:
         return str(self._sfn.start_execution(stateMachineArn=self.arn, input=execution_input)["executionArn"])
@@ -195,6 +198,21 @@ class Loop:
 
     def set_pause_flag(self, paused: bool) -> None:
         self._ssm.put_parameter(Name=self.pause_parameter, Value=str(paused).lower(), Overwrite=True)
+
+
+def wait_before_run(loop: dict[str, Any], config: dict[str, Any]) -> tuple[bool, int]:
+    """The loop's own wait before its next run (Cooldown, and WaitForData's back-off): whether it
+    is an idle back-off, and its seconds. The same rule as loop.tf's jsonata_wait_before_run,
+    which tests/test_glue_loop_cli.py holds it to."""
+    pacing = config.get("pacing") or {}
+    idle_runs, run_number = int(loop.get("idle_runs", 0)), int(loop.get("run_number", 1))
+    idle = run_number > 1 and bool(pacing.get("enabled")) and idle_runs > 0
+    if run_number == 1:
+        return False, 0
+    if not idle:
+        return False, int(config.get("cooldown_seconds", 0))
+    growth = pacing["multiplier"] ** min(idle_runs - 1, pacing["growth_steps"])
+    return True, int(min(pacing["max_seconds"], round(pacing["initial_seconds"] * growth)))
 
 
 def reads_as_paused(flag: str | None) -> bool:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from glue_loop.definition import WAIT_FOR_RUN, RunWait
-from glue_loop.loop import Execution, GlueRun, Loop, reads_as_paused
+from glue_loop.loop import Execution, GlueRun, Loop, Position, reads_as_paused, wait_before_run
 
 STATISTICS = {
     "SucceededActions": "succeeded",
@@ -52,6 +52,16 @@ class LastStop:
 
 
 @dataclass(frozen=True)
+class NextRun:
+    """When a loop waiting before its next run starts it: at ``latest``, or sooner when new data
+    lands (``on_data``, wake_on_data), after ``idle_runs`` runs in a row that found nothing."""
+
+    latest: datetime
+    idle_runs: int
+    on_data: bool
+
+
+@dataclass(frozen=True)
 class Status:
     state_machine_arn: str
     workflow: str
@@ -60,6 +70,7 @@ class Status:
     live_state: str | None
     live_waiting: str | None  # in WaitForRun: what for, e.g. "polling every 60 s"
     live_recovery: Recovery | None  # None: the live execution's run is not a resumed one
+    live_next_run: NextRun | None  # in the wait before a run: when that run starts
     glue_run: GlueRun | None
     pause_parameter: str | None
     pause_flag: str | None  # None: the parameter does not exist
@@ -80,6 +91,7 @@ def gather(loop: Loop, limit: int) -> Status:
         live_state=live_state,
         live_waiting=waiting(loop.definition.run_wait) if live_state == WAIT_FOR_RUN else None,
         live_recovery=live_recovery(position.data) if position else None,
+        live_next_run=next_run(position) if position else None,
         glue_run=loop.glue_run(),
         pause_parameter=pause_parameter,
         pause_flag=loop.pause_flag() if pause_parameter else None,
@@ -93,6 +105,22 @@ def waiting(run_wait: RunWait | None) -> str | None:
         return None
     every = f" every {run_wait.seconds} s" if run_wait.seconds is not None else ""
     return f"waiting for a Glue event (safety poll{every})" if run_wait.events else f"polling{every}"
+
+
+# The states in which a loop waits before its next run: a fixed wait, or one new data may end.
+COOLDOWN, WAIT_FOR_DATA = "Cooldown", "WaitForData"
+
+
+def next_run(position: Position) -> NextRun | None:
+    """When the run a loop waits to start starts, from the wait's start and the loop's own rule."""
+    if position.state not in (COOLDOWN, WAIT_FOR_DATA) or position.entered is None:
+        return None
+    loop, config = position.data.get("loop", {}), position.data.get("config", {})
+    _, seconds = wait_before_run(loop, config)
+    on_data = position.state == WAIT_FOR_DATA
+    if on_data:  # a busy run's wait for data is bounded by the first back-off
+        seconds = max(seconds, int(config.get("pacing", {}).get("initial_seconds", 0)))
+    return NextRun(position.entered + timedelta(seconds=seconds), int(loop.get("idle_runs", 0)), on_data)
 
 
 def live_recovery(data: dict[str, Any]) -> Recovery | None:
@@ -191,6 +219,12 @@ def _live(status: Status) -> str:
     if len(status.live) > 1:
         return f"{len(status.live)} executions running, chains fighting over the workflow: {', '.join(status.live)}"
     waiting = f", {status.live_waiting}" if status.live_waiting else ""
+    if status.live_next_run:
+        upcoming = status.live_next_run
+        sooner = " or as soon as new data lands" if upcoming.on_data else ""
+        runs = "run" if upcoming.idle_runs == 1 else "runs in a row"
+        idle = f", after {upcoming.idle_runs} idle {runs}" if upcoming.idle_runs else ""
+        waiting = f", next run by {_time(upcoming.latest)}{sooner}{idle}"
     return f"running: execution {status.live[0]}, in state {status.live_state or '?'}{waiting}"
 
 

@@ -20,14 +20,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness import comparison
 from harness.asl import with_config
 from harness.emulator import ACCOUNT_ID, REGION, AwsEmulator
-from harness.eventbridge import EventsLoop, create_events_loop, wait_for_token
+from harness.eventbridge import EventsLoop, create_events_loop, s3_object_created, wait_for_token
 from harness.glue_simulator import CLEAN, UNTIL_FINISHED, GlueRunSimulator, RunOutcome, state_change_events
 from harness.loop import Execution, entered_states, history_events, judged_at, transitions, wait_for, wait_until_stopped
 from harness.plans import rendered_definition
 from harness.report import format_table
-from harness.terraform import TerraformWorkspace
+from harness.terraform import REPO_ROOT, TerraformWorkspace
 
 WORKFLOW = "bench"
 QUOTA = 25_000
@@ -53,6 +54,8 @@ STATUS_LAGS = (0, 2, 10)
 LAG_SAMPLES = 3
 LAG_DELAY_GOAL = 10
 ENDS_BY_EVENT = RunOutcome(failed=1, running_polls=UNTIL_FINISHED)
+WAKE_SETTINGS = {"pacing": {"enabled": True}, "wake_on_data": {"enabled": True, "bucket_name": "bench-landing"}}
+COMPARISON_PLOT = REPO_ROOT / "docs" / "comparison.svg"
 
 
 class Bench:
@@ -181,9 +184,12 @@ def print_lag_delays(bench: Bench, events_plan: dict[str, Any]) -> None:
     print(format_table(rows, numbers=True) + "\n")
 
 
-def compare_modes(bench: Bench, events_plan: dict[str, Any], poll_base: float, per_poll: float) -> None:
+def compare_modes(
+    bench: Bench, events_plan: dict[str, Any], poll_base: float, per_poll: float
+) -> tuple[float, float, float]:
     """Poll mode against events mode; ``poll_base`` and ``per_poll`` are the state transitions
-    of a run and of each poll, measured by main()."""
+    of a run and of each poll, measured by main(). Returns events mode's state transitions of a
+    run and of a safety poll, and its mean detection delay."""
     print(f"\nCompletion modes: poll every 60 s or 10 s, or events with the default {SAFETY_POLL} s safety poll\n")
     poll_delays = [bench.poll_detection_delay(DELAY_POLL_INTERVAL * (i + 0.5) / DELAY_SAMPLES) for i in range(4)]
     event_delays = [bench.event_detection_delay(events_plan) for _ in range(DELAY_SAMPLES)]
@@ -224,6 +230,49 @@ def compare_modes(bench: Bench, events_plan: dict[str, Any], poll_base: float, p
     print(format_table(rows, numbers=True))
     print("\nRun reads: GetWorkflowRun calls; in events mode the safety polls, plus one per job or crawler event.")
     print("* measured base + per-poll (or per-safety-poll) count; unmarked rows ran in full.")
+    return base, per_safety_poll, statistics.mean(event_delays)
+
+
+def measure_wake(bench: Bench, wake_plan: dict[str, Any]) -> tuple[float, float]:
+    """wake_on_data: seconds from new data's event, sent while the loop waits after an idle run,
+    to the start of the run it wakes; and the state transitions of that run's execution."""
+    loop = bench.events_loop(wake_plan, safety_poll_seconds=3600, pacing_initial_seconds=600)
+    assert loop.data_delivery is not None
+    idle = RunOutcome(running_polls=UNTIL_FINISHED, put_properties={"glue_loop_idle": "true"})
+    bench.glue.script(WORKFLOW, idle, ENDS_BY_EVENT)
+    runs_before = len(bench.glue.runs_of(WORKFLOW))
+    bench.sfn.start_execution(stateMachineArn=loop.arn, input="{}")
+    dynamodb = bench.emulator.client("dynamodb")
+    first = bench.glue.finish(wait_for_token(dynamodb, loop.token_table, bench.glue, WORKFLOW, runs_before + 1))
+    for event in state_change_events(first):
+        loop.delivery.deliver(event)
+
+    def waiting_for_data() -> bool:
+        listed = bench.sfn.list_executions(stateMachineArn=loop.arn)["executions"]
+        return len(listed) == 2 and "WaitForData" in entered_states(bench.sfn, listed[0]["executionArn"])
+
+    wait_for(waiting_for_data, timeout=60)
+    landed = datetime.now(UTC)
+    loop.data_delivery.deliver(s3_object_created("bench-landing", "raw/sales.csv", landed))
+    second = bench.glue.finish(wait_for_token(dynamodb, loop.token_table, bench.glue, WORKFLOW, runs_before + 2))
+    started = bench.emulator.client("glue").get_workflow_run(Name=WORKFLOW, RunId=second.run_id)["Run"]["StartedOn"]
+    for event in state_change_events(second):
+        loop.delivery.deliver(event)
+    _, woken = wait_until_stopped(bench.sfn, loop.arn)
+    return (started - landed).total_seconds(), transitions(bench.events(woken))
+
+
+def compare_strategies(measured: comparison.Measured) -> None:
+    """The day of arrivals, run every way compared (docs/design.md, "Fresh data at the lowest cost")."""
+    outcomes = comparison.strategies(comparison.one_day_of_arrivals(), measured)
+    print("\nOne day of data, every way of running the workflow (MODEL: the day, run times and triggers;")
+    print("MEASURED in the emulator: this module's state transitions per run and poll, its event and wake delays)\n")
+    print(format_table(comparison.table_rows(outcomes), numbers=True))
+    startup, per_file = comparison.RUN_STARTUP_SECONDS, comparison.RUN_SECONDS_PER_FILE
+    print(f"\nRun time (model): {startup} s start-up + {per_file} s per file.")
+    print("Events mode adds EventBridge's own delivery time on AWS, not measured here.")
+    comparison.plot(outcomes, str(COMPARISON_PLOT))
+    print(f"Plot: {COMPARISON_PLOT.relative_to(REPO_ROOT)}")
 
 
 def main() -> int:
@@ -286,7 +335,25 @@ def main() -> int:
         print(f"\n* {MOST_POLLS_RUN:,}+ polls: every execution but the last spends the budget, so it repeats the")
         print("  measured full-budget execution above; the no-handoff column is its measured base + per-poll count.")
         events_plan = workspace.plan({"name": "bench", "glue_workflow_name": WORKFLOW, **EVENTS_SETTINGS})
-        compare_modes(bench, events_plan, transitions(short) - per_poll_transitions, per_poll_transitions)
+        poll_base = transitions(short) - per_poll_transitions
+        events_base, per_safety_poll, event_delay = compare_modes(bench, events_plan, poll_base, per_poll_transitions)
+        wake_plan = workspace.plan(
+            {"name": "bench", "glue_workflow_name": WORKFLOW, **EVENTS_SETTINGS, **WAKE_SETTINGS}
+        )
+        wake_delay, wake_run = measure_wake(bench, wake_plan)
+        print(f"\nWake on data: {wake_delay:.2f} s from new data's event to its run's start;", end=" ")
+        print(f"that run's execution: {wake_run:g} state transitions")
+        compare_strategies(
+            comparison.Measured(
+                poll_run_transitions=poll_base,
+                per_poll_transitions=per_poll_transitions,
+                events_run_transitions=events_base,
+                per_safety_poll_transitions=per_safety_poll,
+                event_delay_seconds=event_delay,
+                wake_delay_seconds=wake_delay,
+                wake_run_transitions=wake_run,
+            )
+        )
         print(f"Took {time.monotonic() - started:.0f} s.")
     emulator.stop()
     return 0

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,13 @@ import pytest
 from conftest import EVENTS_WORKFLOW, WORKFLOW, pause_parameter_of
 from glue_loop.cli import main
 from glue_loop.definition import LoopDefinition, RunWait, parse
-from glue_loop.loop import reads_as_paused
+from glue_loop.loop import reads_as_paused, wait_before_run
 from glue_loop.status import Recovery, RecoveryAttempt, live_recovery
 from harness.emulator import ACCOUNT_ID, AwsEmulator
 from harness.eventbridge import wait_for_token
-from harness.glue_simulator import CLEAN, UNTIL_FINISHED, GlueRunSimulator, RunOutcome
+from harness.glue_simulator import CLEAN, IDLE, UNTIL_FINISHED, GlueRunSimulator, RunOutcome
 from harness.loop import wait_for, wait_until_stopped
+from harness.moto_shims import evaluate_jsonata
 from harness.plans import rendered_definition
 from harness.terraform import REPO_ROOT
 
@@ -166,6 +168,41 @@ def test_status_of_a_polling_loop_says_how_often_it_polls(
 
     assert ", in state WaitForRun, polling every 3600 s\n" in text
     assert report["live_waiting"] == "polling every 3600 s"
+
+
+def test_status_of_a_loop_backing_off_after_idle_runs_says_when_it_starts_the_next_run(
+    cli: Cli, make_loop: Callable[..., str], glue: GlueRunSimulator
+) -> None:
+    loop = make_loop(pacing_enabled=True, pacing_initial_seconds=1800, pacing_max_seconds=3600, pacing_growth_steps=1)
+    glue.script(WORKFLOW, IDLE, IDLE)
+    cli("start", loop)
+    wait_for(lambda: json.loads(cli("status", loop, "--json").out)["live_state"] == "Cooldown")
+
+    text = cli("status", loop).out
+    report = json.loads(cli("status", loop, "--json").out)
+
+    upcoming = report["live_next_run"]
+    assert (upcoming["idle_runs"], upcoming["on_data"]) == (1, False)
+    started = datetime.fromisoformat(upcoming["latest"]) - timedelta(seconds=1800)
+    assert abs((started - datetime.now(UTC)).total_seconds()) < 30, "the wait began just now, for 1800 s"
+    assert f", in state Cooldown, next run by {upcoming['latest'][:10]}" in text
+    assert text.split("\n")[2].endswith(", after 1 idle run")
+
+
+@pytest.mark.parametrize("idle_runs", [0, 1, 2, 3, 7, 40])
+@pytest.mark.parametrize("run_number", [1, 5])
+def test_the_cli_reckons_the_wait_before_a_run_as_the_loop_does(
+    plan: Callable[[str], dict[str, Any]], idle_runs: int, run_number: int
+) -> None:
+    cooldown = rendered_definition(plan("default"))["States"]["Cooldown"]
+    expression = cooldown["Assign"]["idle_wait"].removeprefix("{%").removesuffix("%}")
+    function = expression[expression.index("(function") + 1 : expression.index(")($states.input.loop")]
+    pacing = {"enabled": True, "initial_seconds": 90, "multiplier": 1.5, "max_seconds": 600, "growth_steps": 5}
+    config, loop = {"cooldown_seconds": 7, "pacing": pacing}, {"run_number": run_number, "idle_runs": idle_runs}
+
+    by_the_loop = evaluate_jsonata(f"({function})($loop, $config)", {"loop": loop, "config": config})
+
+    assert wait_before_run(loop, config) == (by_the_loop["idle"], by_the_loop["seconds"])
 
 
 def test_status_of_an_events_mode_loop_says_it_waits_for_a_glue_event(

@@ -220,3 +220,21 @@ def test_an_event_after_the_wait_timed_out_is_kept_for_the_next_wait_and_wakes_n
     (error,) = refused
     assert error in {"Sfn.TaskTimedOutException", "Sfn.InvalidTokenException", "Sfn.TaskDoesNotExistException"}
     assert refused_waits(sfn, loop) == 1, "the arrival during run 2 started run 3 at once"
+
+
+@pytest.mark.parametrize("cooldown", [0, 2], ids=["no-cooldown", "cooldown"])
+def test_after_a_busy_run_the_loop_waits_for_data_unless_a_cooldown_is_set(
+    sfn: Any, emulator: AwsEmulator, make_events_loop: Callable[..., EventsLoop], glue: GlueRunSimulator, cooldown: int
+) -> None:
+    """Waking on data, a run that found data is followed by a wait for more rather than by a run
+    that would find nothing; cooldown_seconds, where set, keeps its fixed wait instead."""
+    loop = make_events_loop(config="wake", safety_poll_seconds=3600, cooldown_seconds=cooldown, **LONG_BACKOFF)
+    glue.script(EVENTS_WORKFLOW, RunOutcome(running_polls=UNTIL_FINISHED), IDLE_UNTIL_ENDED)
+    start(sfn, loop.arn)
+    end_run(glue, emulator, loop, 1)
+
+    if cooldown:
+        end_run(glue, emulator, loop, 2)  # started after the cooldown, data or not
+    wait_for(waiting_for_data(sfn, loop))
+
+    assert runs_started(glue) == (2 if cooldown else 1)
