@@ -106,6 +106,11 @@ output "event_rule_name" {
   value       = one(aws_cloudwatch_event_rule.glue_events[*].name)
 }
 
+output "data_event_rule_name" {
+  description = "wake_on_data: name of the EventBridge rule matching new data, whose events end the loop's wait before a run; null without wake_on_data."
+  value       = one(aws_cloudwatch_event_rule.data_events[*].name)
+}
+
 output "event_rule_arn" {
   description = "Events mode: ARN of that EventBridge rule, null in poll mode."
   value       = one(aws_cloudwatch_event_rule.glue_events[*].arn)

@@ -21,8 +21,9 @@ from typing import Any
 
 from glue_loop import cli as glue_loop_cli
 from harness.emulator import REGION, AwsEmulator
-from harness.glue_simulator import GlueRunSimulator, PollObserver, RunOutcome, SimulatedRun
-from harness.loop import Execution, executions, has_ended
+from harness.eventbridge import RuleDelivery, end_run_with_events, s3_object_created, wait_for_token
+from harness.glue_simulator import UNTIL_FINISHED, GlueRunSimulator, PollObserver, RunOutcome, SimulatedRun
+from harness.loop import Execution, entered_states, executions, has_ended, wait_for
 from harness.report import format_table
 from harness.terraform import TerraformWorkspace
 
@@ -34,6 +35,8 @@ VERDICTS = {"SUCCEEDED": "clean: next run started", "ABORTED": "stopped by the d
 # of action it resumes are those of --fail-state (the recovery input's on_actions).
 RECOVERY = {"enabled": True, "max_attempts": 1, "backoff_seconds": 1}
 RECOVERED_ACTIONS = {"FAILED": "failed", "TIMEOUT": "timed_out", "STOPPED": "stopped", "ERROR": "errored"}
+# The pacing the demo gives the loop with --pacing: short, so that backing off shows in seconds.
+PACING = {"enabled": True, "initial_seconds": 2, "multiplier": 2, "max_seconds": 8}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -59,6 +62,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         " resumed and fails again; 0: recovery off)",
     )
     parser.add_argument("--fail-state", default="FAILED", choices=list(RECOVERED_ACTIONS))
+    parser.add_argument(
+        "--pacing",
+        action="store_true",
+        help="instead: events mode with pacing and wake on data (examples/event-driven): --idle-runs runs find"
+        f" nothing and the loop backs off ({PACING['initial_seconds']} s doubling to {PACING['max_seconds']} s),"
+        " then a file dropped into the sample bucket wakes it",
+    )
+    parser.add_argument("--idle-runs", type=int, default=3, help="with --pacing: runs that find nothing first")
     parser.add_argument("--poll-seconds", type=int, default=1, help="the loop's poll_interval_seconds")
     parser.add_argument("--running-polls", type=int, default=2, help="polls that see each run still RUNNING")
     args = parser.parse_args(argv)
@@ -180,6 +191,9 @@ METRIC_ROWS = (
     "Polls",
     "RecoveryAttempts",
     "DetectionDelay",
+    "IdleRuns",
+    "IdleWait",
+    "WakeDelay",
 )
 STATISTICS = ("SampleCount", "Sum", "Maximum")
 
@@ -216,14 +230,64 @@ def metrics_table(cloudwatch: Any, metrics: dict[str, Any], since: datetime) -> 
     return format_table(rows, rule=True)
 
 
-def show_operator_status(arn: str, endpoint_url: str) -> None:
-    """What an operator sees of the stopped loop with the module's CLI."""
-    command = ["status", "--state-machine-arn", arn, "--endpoint-url", endpoint_url]
-    print(f"\n$ python -m glue_loop {' '.join(command)}", flush=True)
+def operator(command: str, arn: str, endpoint_url: str) -> None:
+    """The module's CLI, as an operator runs it against the emulator."""
+    arguments = [command, "--state-machine-arn", arn, "--endpoint-url", endpoint_url]
+    print(f"\n$ python -m glue_loop {' '.join(arguments)}", flush=True)
     # The emulator takes any key; the CLI, like the AWS CLI, insists on having one.
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
-    glue_loop_cli.main(command)
+    glue_loop_cli.main(arguments)
+
+
+def rule_delivery(emulator: AwsEmulator, rule: str) -> RuleDelivery:
+    """EventBridge's delivery for an applied rule's one target (moto starts no Step Functions target)."""
+    events = emulator.client("events")
+    pattern = events.describe_rule(Name=rule)["EventPattern"]
+    (target,) = events.list_targets_by_rule(Rule=rule)["Targets"]
+    transformer = target.get("InputTransformer")
+    as_planned = (
+        {"input_paths": transformer["InputPathsMap"], "input_template": transformer["InputTemplate"]}
+        if transformer
+        else None
+    )
+    return RuleDelivery(events, emulator.client("stepfunctions"), pattern, target["Arn"], as_planned)
+
+
+def drive_pacing(emulator: AwsEmulator, glue: GlueRunSimulator, outputs: dict[str, Any], idle_runs: int) -> None:
+    """Ends each run with its job and crawler events as EventBridge would deliver them: the first
+    ``idle_runs`` find nothing and the loop backs off; then a file lands in the sample bucket, its
+    event wakes the loop, and that run finds it. Prints each run and each wait."""
+    dynamodb, sfn = emulator.client("dynamodb"), emulator.client("stepfunctions")
+    glue_events = rule_delivery(emulator, outputs["event_rule_name"])
+    data_events = rule_delivery(emulator, outputs["data_event_rule_name"])
+    bucket, table = outputs["sample_workflow"]["bucket_name"], outputs["token_table_name"]
+    prefix = outputs["sample_workflow"]["data_prefix"] + "raw/sales/"
+    ended: datetime | None = None
+    for number in range(1, idle_runs + 2):
+        run_id = wait_for_token(dynamodb, table, glue, NAME, number)
+        started = emulator.client("glue").get_workflow_run(Name=NAME, RunId=run_id)["Run"]["StartedOn"]
+        after = f"run {number - 1} ended" if number <= idle_runs else "the file landed"
+        waited = f", {(started - ended).total_seconds():.1f} s after {after}" if ended else ""
+        print(f"  run {number} started {run_id[:14]}…{waited}", flush=True)
+        if number == idle_runs + 1:
+            print("  pausing the loop: it ends at its next wait, without starting a run", flush=True)
+            operator("pause", outputs["state_machine_arn"], emulator.endpoint_url)
+            end_run_with_events(glue, glue_events, NAME, run_id)
+            print(f"  run {number} ended: took the new file", flush=True)
+            return
+        end_run_with_events(glue, glue_events, NAME, run_id)
+        ended = datetime.now(UTC)
+        print(f"  run {number} ended: found no new file (clean_sales marked it idle)", flush=True)
+        if number < idle_runs:
+            continue
+        wait_for(lambda: "WaitForData" in entered_states(sfn, executions(sfn, outputs["state_machine_arn"])[-1].arn))
+        key = f"{prefix}sales_{datetime.now(UTC):%Y-%m-%d_%H%M%S}.csv"
+        emulator.client("s3").put_object(Bucket=bucket, Key=key, Body=b"order_id,order_date\n")
+        landed = datetime.now(UTC)
+        print(f"  file dropped: s3://{bucket}/{key}; its Object Created event goes to the data rule", flush=True)
+        data_events.deliver(s3_object_created(bucket, key, landed))
+        ended = landed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -234,31 +298,44 @@ def main(argv: list[str] | None = None) -> int:
     variables: dict[str, Any] = {"name": NAME, "poll_interval_seconds": args.poll_seconds}
     if args.fail_once_at_run:
         variables["recovery"] = {**RECOVERY, "on_actions": [RECOVERED_ACTIONS[args.fail_state]]}
+    example = "examples/complete"
+    if args.pacing:
+        # The dead-letter queue would add the provider's 30 s wait for its attributes, for nothing here.
+        example = "examples/event-driven"
+        variables = {"name": NAME, "pacing": PACING, "wake_on_data": True, "create_event_dead_letter_queue": False}
     demo_started = datetime.now(UTC)
     with GlueRunSimulator().installed() as glue, tempfile.TemporaryDirectory() as workdir:
         glue.on_poll = poll_printer(glue)
-        workspace = TerraformWorkspace(Path(workdir), "examples/complete", emulator.endpoint_url, REGION)
+        workspace = TerraformWorkspace(Path(workdir), example, emulator.endpoint_url, REGION)
         try:
-            print("terraform init + apply examples/complete (sample workflow + loop)", flush=True)
+            print(f"terraform init + apply {example} (sample workflow + loop)", flush=True)
             workspace.init()
             outputs = workspace.apply(variables)
-            failing = node_name(outputs["sample_workflow"], args.fail_node)
-            glue.script(NAME, *scripted_outcomes(args, failing))
+            if args.pacing:
+                idle = RunOutcome(running_polls=UNTIL_FINISHED, put_properties={"glue_loop_idle": "true"})
+                glue.script(NAME, *[idle] * args.idle_runs, RunOutcome(running_polls=UNTIL_FINISHED))
+            else:
+                glue.script(NAME, *scripted_outcomes(args, node_name(outputs["sample_workflow"], args.fail_node)))
             print(f"Starting the loop: {outputs['start_loop_command']}", flush=True)
             sfn = emulator.client("stepfunctions")
             arn = outputs["state_machine_arn"]
             sfn.start_execution(stateMachineArn=arn, input=json.dumps({"run_properties": {}}))
-            chain = drive(sfn, arn, glue, args.runs)
+            if args.pacing:
+                drive_pacing(emulator, glue, outputs, args.idle_runs)
+            chain = drive(sfn, arn, glue, args.idle_runs + 1 if args.pacing else args.runs)
             print()
             print(table(chain, glue))
             last = chain[-1]
-            reason = (
-                f"{last.error}: {last.cause}"
-                if last.status == "FAILED"
-                else f"stopped by the demo after {args.runs} runs"
-            )
+            stop_reason = (last.output or {}).get("stop_reason")
+            if last.status == "FAILED":
+                reason = f"{last.error}: {last.cause}"
+            elif stop_reason:
+                reason = f"{stop_reason} after {len(started_runs(glue))} runs"
+            else:
+                reason = f"stopped by the demo after {args.runs} runs"
             print(f"\nStop reason: {reason}", flush=True)
-            show_operator_status(arn, emulator.endpoint_url)
+            # What an operator sees of the stopped loop.
+            operator("status", arn, emulator.endpoint_url)
             metrics = outputs["cloudwatch_metrics"]
             print(f"\nRun metrics in CloudWatch ({metrics['namespace']}), read back with GetMetricData:")
             print(metrics_table(emulator.client("cloudwatch"), metrics, demo_started), flush=True)

@@ -73,6 +73,26 @@ def test_demo_drives_runs_recovers_one_stops_on_the_injected_failure_and_cleans_
     assert "nothing is left behind" in result.stdout
 
 
+def test_pacing_demo_backs_off_after_idle_runs_and_a_dropped_file_wakes_the_loop_at_once() -> None:
+    result = demo("--pacing", "--idle-runs", "3")
+
+    assert result.returncode == 0, result.stderr
+    waits = [
+        float(seconds) for seconds in re.findall(r"^  run \d started wr_\w+…, ([\d.]+) s after", result.stdout, re.M)
+    ]
+    # 2 s after the first idle run, 4 s after the second, 8 s after the third had no file dropped in it.
+    assert len(waits) == 3
+    assert 2 <= waits[0] < 4 <= waits[1] < 8
+    assert waits[2] < 2, "the file's event ended the 8 s wait"
+    assert re.search(r"^  run 4 started wr_\w+…, [\d.]+ s after the file landed$", result.stdout, re.M)
+    assert "Stop reason: paused after 4 runs" in result.stdout
+    metrics = result.stdout.split("read back with GetMetricData:\n", 1)[1].split("\nterraform destroy", 1)[0]
+    published = {cells[0]: cells[1:] for cells in (row.split() for row in metrics.splitlines()[2:])}
+    assert published["IdleRuns"][:3] == ["Count", "4", "3"]
+    assert published["WakeDelay"][:2] == ["Seconds", "1"]
+    assert "nothing is left behind" in result.stdout
+
+
 def test_ctrl_c_mid_run_still_destroys_everything() -> None:
     # In a process group of its own, which gets the SIGINT as a terminal's Ctrl-C reaches its foreground job.
     process = subprocess.Popen(

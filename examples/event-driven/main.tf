@@ -18,6 +18,9 @@ module "glue_loop" {
   }
   create_event_dead_letter_queue = var.create_event_dead_letter_queue
 
+  pacing       = var.pacing
+  wake_on_data = { enabled = var.wake_on_data }
+
   tags = {
     Example = "event-driven"
   }

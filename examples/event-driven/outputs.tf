@@ -23,6 +23,11 @@ output "event_rule_name" {
   value       = module.glue_loop.event_rule_name
 }
 
+output "data_event_rule_name" {
+  description = "EventBridge rule matching new raw sales files (wake_on_data), null without it."
+  value       = module.glue_loop.data_event_rule_name
+}
+
 output "token_table_name" {
   description = "DynamoDB table holding the waiting execution's task token."
   value       = module.glue_loop.token_table_name
@@ -31,4 +36,9 @@ output "token_table_name" {
 output "event_dead_letter_queue_url" {
   description = "SQS queue holding the Glue events EventBridge could not deliver to the callback (an alarm watches its depth)."
   value       = module.glue_loop.event_dead_letter_queue_url
+}
+
+output "cloudwatch_metrics" {
+  description = "The metrics the loop publishes once per judged run (namespace, dimensions, units)."
+  value       = module.glue_loop.cloudwatch_metrics
 }

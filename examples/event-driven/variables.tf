@@ -21,3 +21,20 @@ variable "create_event_dead_letter_queue" {
   type        = bool
   default     = true
 }
+
+variable "pacing" {
+  description = "The module's pacing input: back off after runs that found nothing (the sample's clean_sales marks them)."
+  type = object({
+    enabled         = optional(bool, false)
+    initial_seconds = optional(number, 60)
+    multiplier      = optional(number, 2)
+    max_seconds     = optional(number, 3600)
+  })
+  default = {}
+}
+
+variable "wake_on_data" {
+  description = "Whether new raw sales files in the sample bucket end the loop's wait before a run (needs pacing.enabled)."
+  type        = bool
+  default     = false
+}
