@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,17 @@ from harness import comparison
 from harness.asl import with_config
 from harness.emulator import ACCOUNT_ID, REGION, AwsEmulator
 from harness.eventbridge import EventsLoop, create_events_loop, s3_object_created, wait_for_token
-from harness.glue_simulator import CLEAN, UNTIL_FINISHED, GlueRunSimulator, RunOutcome, state_change_events
-from harness.loop import Execution, entered_states, history_events, judged_at, transitions, wait_for, wait_until_stopped
+from harness.glue_simulator import CLEAN, IDLE, UNTIL_FINISHED, GlueRunSimulator, RunOutcome, state_change_events
+from harness.loop import (
+    Execution,
+    entered_states,
+    history_events,
+    judged_at,
+    newest_execution_in,
+    transitions,
+    wait_for,
+    wait_until_stopped,
+)
 from harness.plans import rendered_definition
 from harness.report import format_table
 from harness.terraform import REPO_ROOT, TerraformWorkspace
@@ -238,7 +248,7 @@ def measure_wake(bench: Bench, wake_plan: dict[str, Any]) -> tuple[float, float]
     to the start of the run it wakes; and the state transitions of that run's execution."""
     loop = bench.events_loop(wake_plan, safety_poll_seconds=3600, pacing_initial_seconds=600)
     assert loop.data_delivery is not None
-    idle = RunOutcome(running_polls=UNTIL_FINISHED, put_properties={"glue_loop_idle": "true"})
+    idle = replace(IDLE, running_polls=UNTIL_FINISHED)
     bench.glue.script(WORKFLOW, idle, ENDS_BY_EVENT)
     runs_before = len(bench.glue.runs_of(WORKFLOW))
     bench.sfn.start_execution(stateMachineArn=loop.arn, input="{}")
@@ -247,11 +257,7 @@ def measure_wake(bench: Bench, wake_plan: dict[str, Any]) -> tuple[float, float]
     for event in state_change_events(first):
         loop.delivery.deliver(event)
 
-    def waiting_for_data() -> bool:
-        listed = bench.sfn.list_executions(stateMachineArn=loop.arn)["executions"]
-        return len(listed) == 2 and "WaitForData" in entered_states(bench.sfn, listed[0]["executionArn"])
-
-    wait_for(waiting_for_data, timeout=60)
+    wait_for(newest_execution_in(bench.sfn, loop.arn, "WaitForData"), timeout=60)
     landed = datetime.now(UTC)
     loop.data_delivery.deliver(s3_object_created("bench-landing", "raw/sales.csv", landed))
     second = bench.glue.finish(wait_for_token(dynamodb, loop.token_table, bench.glue, WORKFLOW, runs_before + 2))

@@ -15,6 +15,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,8 @@ from typing import Any
 from glue_loop import cli as glue_loop_cli
 from harness.emulator import REGION, AwsEmulator
 from harness.eventbridge import RuleDelivery, end_run_with_events, s3_object_created, wait_for_token
-from harness.glue_simulator import UNTIL_FINISHED, GlueRunSimulator, PollObserver, RunOutcome, SimulatedRun
-from harness.loop import Execution, entered_states, executions, has_ended, wait_for
+from harness.glue_simulator import IDLE, UNTIL_FINISHED, GlueRunSimulator, PollObserver, RunOutcome, SimulatedRun
+from harness.loop import Execution, executions, has_ended, newest_execution_in, wait_for
 from harness.report import format_table
 from harness.terraform import TerraformWorkspace
 
@@ -281,7 +282,7 @@ def drive_pacing(emulator: AwsEmulator, glue: GlueRunSimulator, outputs: dict[st
         print(f"  run {number} ended: found no new file (clean_sales marked it idle)", flush=True)
         if number < idle_runs:
             continue
-        wait_for(lambda: "WaitForData" in entered_states(sfn, executions(sfn, outputs["state_machine_arn"])[-1].arn))
+        wait_for(newest_execution_in(sfn, outputs["state_machine_arn"], "WaitForData"))
         key = f"{prefix}sales_{datetime.now(UTC):%Y-%m-%d_%H%M%S}.csv"
         emulator.client("s3").put_object(Bucket=bucket, Key=key, Body=b"order_id,order_date\n")
         landed = datetime.now(UTC)
@@ -312,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
             workspace.init()
             outputs = workspace.apply(variables)
             if args.pacing:
-                idle = RunOutcome(running_polls=UNTIL_FINISHED, put_properties={"glue_loop_idle": "true"})
+                idle = replace(IDLE, running_polls=UNTIL_FINISHED)
                 glue.script(NAME, *[idle] * args.idle_runs, RunOutcome(running_polls=UNTIL_FINISHED))
             else:
                 glue.script(NAME, *scripted_outcomes(args, node_name(outputs["sample_workflow"], args.fail_node)))

@@ -99,6 +99,20 @@ def entered_states(sfn: Any, execution_arn: str) -> list[str]:
     ]
 
 
+def newest_execution_in(sfn: Any, state_machine_arn: str, state: str) -> Callable[[], bool]:
+    """For wait_for: whether the state machine's newest execution runs and last entered ``state``
+    (a wait before a run, say)."""
+
+    def check() -> bool:
+        listed = sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]
+        if not listed:
+            return False
+        newest = max(listed, key=lambda item: item["startDate"])
+        return newest["status"] == "RUNNING" and entered_states(sfn, newest["executionArn"])[-1:] == [state]
+
+    return check
+
+
 def failed_tasks(sfn: Any, execution_arn: str) -> list[str]:
     """Error names of the execution's failed task attempts, retried ones included, in order."""
     return [

@@ -16,6 +16,7 @@ from harness.asl import with_config
 from harness.emulator import ACCOUNT_ID, REGION, AwsEmulator
 from harness.eventbridge import EventsLoop, create_events_loop
 from harness.glue_simulator import GlueRunSimulator
+from harness.moto_shims import evaluate_jsonata
 from harness.plans import PlanConfig, plan_together, rendered_definition
 from harness.service_faults import ServiceFaults
 from harness.terraform import TerraformWorkspace
@@ -267,6 +268,21 @@ def faults() -> Iterator[ServiceFaults]:
     """IAM denials and throttling injected into the emulator's task integrations for one test."""
     with ServiceFaults().installed() as injected:
         yield injected
+
+
+@pytest.fixture(scope="session")
+def loops_wait_before_run(plan: Callable[[str], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """The loop's own rule for the wait before its next run (loop.tf's jsonata_wait_before_run),
+    taken from its Cooldown state as Terraform renders it: ``(loop, config) -> {idle, seconds}``."""
+    cooldown = rendered_definition(plan("default"))["States"]["Cooldown"]
+    expression = cooldown["Assign"]["idle_wait"].removeprefix("{%").removesuffix("%}")
+    function = expression[expression.index("(function") + 1 : expression.index(")($states.input.loop")]
+
+    def wait(loop: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = evaluate_jsonata(f"({function})($loop, $config)", {"loop": loop, "config": config})
+        return result
+
+    return wait
 
 
 def pause_parameter_of(state_machine_arn: str) -> str:

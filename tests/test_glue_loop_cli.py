@@ -26,7 +26,6 @@ from harness.emulator import ACCOUNT_ID, AwsEmulator
 from harness.eventbridge import wait_for_token
 from harness.glue_simulator import CLEAN, IDLE, UNTIL_FINISHED, GlueRunSimulator, RunOutcome
 from harness.loop import wait_for, wait_until_stopped
-from harness.moto_shims import evaluate_jsonata
 from harness.plans import rendered_definition
 from harness.terraform import REPO_ROOT
 
@@ -192,15 +191,12 @@ def test_status_of_a_loop_backing_off_after_idle_runs_says_when_it_starts_the_ne
 @pytest.mark.parametrize("idle_runs", [0, 1, 2, 3, 7, 40])
 @pytest.mark.parametrize("run_number", [1, 5])
 def test_the_cli_reckons_the_wait_before_a_run_as_the_loop_does(
-    plan: Callable[[str], dict[str, Any]], idle_runs: int, run_number: int
+    loops_wait_before_run: Callable[..., dict[str, Any]], idle_runs: int, run_number: int
 ) -> None:
-    cooldown = rendered_definition(plan("default"))["States"]["Cooldown"]
-    expression = cooldown["Assign"]["idle_wait"].removeprefix("{%").removesuffix("%}")
-    function = expression[expression.index("(function") + 1 : expression.index(")($states.input.loop")]
     pacing = {"enabled": True, "initial_seconds": 90, "multiplier": 1.5, "max_seconds": 600, "growth_steps": 5}
     config, loop = {"cooldown_seconds": 7, "pacing": pacing}, {"run_number": run_number, "idle_runs": idle_runs}
 
-    by_the_loop = evaluate_jsonata(f"({function})($loop, $config)", {"loop": loop, "config": config})
+    by_the_loop = loops_wait_before_run(loop, config)
 
     assert wait_before_run(loop, config) == (by_the_loop["idle"], by_the_loop["seconds"])
 

@@ -14,9 +14,7 @@ from conftest import EVENTS_WORKFLOW, WORKFLOW, pause_parameter_of
 from harness.emulator import AwsEmulator
 from harness.eventbridge import EventsLoop, end_run_with_events, wait_for_token
 from harness.glue_simulator import CLEAN, IDLE, UNTIL_FINISHED, GlueRunSimulator, RunOutcome
-from harness.loop import entered_states, history_events, wait_for, wait_until_stopped
-from harness.moto_shims import evaluate_jsonata
-from harness.plans import rendered_definition
+from harness.loop import entered_states, history_events, newest_execution_in, wait_for, wait_until_stopped
 
 MakeLoop = Callable[..., str]
 # 1 s, 2 s, then 3 s at most: waits long enough to tell apart, short enough to sit through.
@@ -106,11 +104,7 @@ def test_a_pause_set_during_an_idle_wait_ends_the_chain_without_starting_a_run(
     glue.script(WORKFLOW, IDLE, CLEAN)
     start(sfn, loop)
 
-    def waiting() -> bool:
-        listed = sfn.list_executions(stateMachineArn=loop)["executions"]
-        return len(listed) == 2 and "Cooldown" in entered_states(sfn, listed[0]["executionArn"])
-
-    wait_for(waiting, timeout=30)
+    wait_for(newest_execution_in(sfn, loop, "Cooldown"), timeout=30)
     emulator.client("ssm").put_parameter(Name=pause_parameter_of(loop), Value="true", Overwrite=True)
     _, second = wait_until_stopped(sfn, loop)
 
@@ -154,20 +148,6 @@ def test_an_events_mode_wake_carries_the_idle_mark(
     assert woken == [0, 0, 0], "each run was judged on the callback's wake, not on a safety poll"
 
 
-@pytest.fixture(scope="module")
-def wait_before_run(plan: Callable[[str], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    """The loop's own wait function, from its Cooldown state as Terraform renders it."""
-    cooldown = rendered_definition(plan("default"))["States"]["Cooldown"]
-    expression = cooldown["Assign"]["idle_wait"].removeprefix("{%").removesuffix("%}")
-    function = expression[expression.index("(function") + 1 : expression.index(")($states.input.loop")]
-
-    def wait(loop: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = evaluate_jsonata(f"({function})($loop, $config)", {"loop": loop, "config": config})
-        return result
-
-    return wait
-
-
 @pytest.mark.parametrize(
     ("multiplier", "max_seconds", "growth_steps", "expected"),
     [
@@ -177,7 +157,7 @@ def wait_before_run(plan: Callable[[str], dict[str, Any]]) -> Callable[..., dict
     ],
 )
 def test_the_wait_after_k_idle_runs_is_capped_and_stays_a_whole_number_however_long_the_idle_spell(
-    wait_before_run: Callable[..., dict[str, Any]],
+    loops_wait_before_run: Callable[..., dict[str, Any]],
     multiplier: float,
     max_seconds: int,
     growth_steps: int,
@@ -186,11 +166,11 @@ def test_the_wait_after_k_idle_runs_is_capped_and_stays_a_whole_number_however_l
     pacing = {"enabled": True, "initial_seconds": 60, "multiplier": multiplier, "max_seconds": max_seconds}
     config = {"cooldown_seconds": 5, "pacing": {**pacing, "growth_steps": growth_steps}}
 
-    waits = [wait_before_run({"run_number": 9, "idle_runs": k}, config) for k in range(1, 9)]
-    a_years_idle = wait_before_run({"run_number": 99999, "idle_runs": 99999}, config)
+    waits = [loops_wait_before_run({"run_number": 9, "idle_runs": k}, config) for k in range(1, 9)]
+    a_years_idle = loops_wait_before_run({"run_number": 99999, "idle_runs": 99999}, config)
 
     assert [wait["seconds"] for wait in waits] == expected
     assert all(wait["idle"] for wait in waits)
     assert a_years_idle == {"idle": True, "seconds": max_seconds if multiplier > 1 else 60}
-    assert wait_before_run({"run_number": 9, "idle_runs": 0}, config) == {"idle": False, "seconds": 5}
-    assert wait_before_run({"run_number": 1, "idle_runs": 3}, config) == {"idle": False, "seconds": 0}
+    assert loops_wait_before_run({"run_number": 9, "idle_runs": 0}, config) == {"idle": False, "seconds": 5}
+    assert loops_wait_before_run({"run_number": 1, "idle_runs": 3}, config) == {"idle": False, "seconds": 0}

@@ -17,7 +17,7 @@ from conftest import EVENTS_WORKFLOW
 from harness.emulator import AwsEmulator
 from harness.eventbridge import EventsLoop, RuleDelivery, end_run_with_events, s3_object_created, wait_for_token
 from harness.glue_simulator import IDLE, UNTIL_FINISHED, GlueRunSimulator, RunOutcome
-from harness.loop import entered_states, history_events, wait_for, wait_until_stopped
+from harness.loop import entered_states, history_events, newest_execution_in, wait_for, wait_until_stopped
 from harness.terraform import REPO_ROOT
 from harness.tf_config import locals_of
 
@@ -70,15 +70,8 @@ def end_run(glue: GlueRunSimulator, emulator: AwsEmulator, loop: EventsLoop, run
 
 
 def waiting_for_data(sfn: Any, loop: EventsLoop) -> Callable[[], bool]:
-    """Whether the newest execution of the loop is in its idle wait."""
-
-    def check() -> bool:
-        listed = sfn.list_executions(stateMachineArn=loop.arn)["executions"]
-        newest = max(listed, key=lambda item: item["startDate"])
-        states = entered_states(sfn, newest["executionArn"])
-        return newest["status"] == "RUNNING" and states[-1:] == ["WaitForData"]
-
-    return check
+    """Whether the newest execution of the loop is in its wait for data."""
+    return newest_execution_in(sfn, loop.arn, "WaitForData")
 
 
 def test_a_file_landing_during_the_idle_wait_starts_the_next_run_within_seconds(
