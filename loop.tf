@@ -77,16 +77,26 @@ locals {
     "function($loop, $config) {($pacing := $config.pacing; $idle := $loop.run_number > 1 and $pacing.enabled and $loop.idle_runs > 0;",
     "{'idle': $idle, 'seconds': $loop.run_number = 1 ? 0 : $idle ? $min([$pacing.max_seconds, $round($pacing.initial_seconds * $power($pacing.multiplier, $min([$loop.idle_runs - 1, $pacing.growth_steps])))]) : $config.cooldown_seconds})}",
   ])
+  # The format of the input an execution hands its successor (JudgeRun's next in statemachine.asl.json),
+  # raised whenever a field is added, removed or changes meaning. A running execution keeps the definition
+  # it started with but starts its successor on whatever the state machine holds by then, so a
+  # definition reads its own format and the previous release's, and refuses any other (CheckHandoverFormat)
+  # rather than misread it. Format 1 has no handover_format field: the module's inputs before formats were
+  # numbered, and every start by hand (docs/operations.md, "Upgrading").
+  handover_format       = 2
+  handover_formats_read = [1, local.handover_format]
   loop_template_variables = {
-    partition          = local.partition
-    console_domain     = local.console_domain
-    glue_workflow_name = local.glue_workflow_name
-    token_table_name   = local.token_table_name
-    timestamp          = local.jsonata_timestamp
-    names_within       = local.jsonata_names_within
-    clip_text          = local.jsonata_clip_text
-    wait_before_run    = local.jsonata_wait_before_run
-    data_arrival_key   = local.data_arrival_key
+    partition             = local.partition
+    console_domain        = local.console_domain
+    glue_workflow_name    = local.glue_workflow_name
+    token_table_name      = local.token_table_name
+    timestamp             = local.jsonata_timestamp
+    names_within          = local.jsonata_names_within
+    clip_text             = local.jsonata_clip_text
+    wait_before_run       = local.jsonata_wait_before_run
+    data_arrival_key      = local.data_arrival_key
+    handover_format       = local.handover_format
+    handover_formats_read = jsonencode(local.handover_formats_read)
   }
   # The settings the loop reads from $.config, as JSON values: ApplyDefaults gets them here rather
   # than from the template, where a number could only be a string or an intrinsic.

@@ -241,27 +241,17 @@ def operator(command: str, arn: str, endpoint_url: str) -> None:
     glue_loop_cli.main(arguments)
 
 
-def rule_delivery(emulator: AwsEmulator, rule: str) -> RuleDelivery:
-    """EventBridge's delivery for an applied rule's one target (moto starts no Step Functions target)."""
-    events = emulator.client("events")
-    pattern = events.describe_rule(Name=rule)["EventPattern"]
-    (target,) = events.list_targets_by_rule(Rule=rule)["Targets"]
-    transformer = target.get("InputTransformer")
-    as_planned = (
-        {"input_paths": transformer["InputPathsMap"], "input_template": transformer["InputTemplate"]}
-        if transformer
-        else None
-    )
-    return RuleDelivery(events, emulator.client("stepfunctions"), pattern, target["Arn"], as_planned)
-
-
 def drive_pacing(emulator: AwsEmulator, glue: GlueRunSimulator, outputs: dict[str, Any], idle_runs: int) -> None:
     """Ends each run with its job and crawler events as EventBridge would deliver them: the first
     ``idle_runs`` find nothing and the loop backs off; then a file lands in the sample bucket, its
     event wakes the loop, and that run finds it. Prints each run and each wait."""
     dynamodb, sfn = emulator.client("dynamodb"), emulator.client("stepfunctions")
-    glue_events = rule_delivery(emulator, outputs["event_rule_name"])
-    data_events = rule_delivery(emulator, outputs["data_event_rule_name"])
+    glue_events = RuleDelivery.of_applied_rule(
+        emulator.client("events"), emulator.client("stepfunctions"), outputs["event_rule_name"]
+    )
+    data_events = RuleDelivery.of_applied_rule(
+        emulator.client("events"), emulator.client("stepfunctions"), outputs["data_event_rule_name"]
+    )
     bucket, table = outputs["sample_workflow"]["bucket_name"], outputs["token_table_name"]
     prefix = outputs["sample_workflow"]["data_prefix"] + "raw/sales/"
     ended: datetime | None = None

@@ -42,6 +42,19 @@ class RuleDelivery:
         self.event_pattern, self.target_arn = event_pattern, target_arn
         self.input_transformer = input_transformer
 
+    @classmethod
+    def of_applied_rule(cls, events: Any, sfn: Any, rule: str) -> RuleDelivery:
+        """The delivery of an applied rule with one Step Functions target (moto starts no such target)."""
+        pattern = events.describe_rule(Name=rule)["EventPattern"]
+        (target,) = events.list_targets_by_rule(Rule=rule)["Targets"]
+        transformer = target.get("InputTransformer")
+        as_planned = (
+            {"input_paths": transformer["InputPathsMap"], "input_template": transformer["InputTemplate"]}
+            if transformer
+            else None
+        )
+        return cls(events, sfn, pattern, target["Arn"], as_planned)
+
     def deliver(self, event: dict[str, Any]) -> str | None:
         """Start the target for a matching event; return its execution ARN (None: no match)."""
         if not pattern_matches(self._events, self.event_pattern, event):
