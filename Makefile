@@ -23,7 +23,7 @@ DEMO_ARGS ?=
 # Python that ruff and mypy check: the harness, the tests, the job script and the operator CLI.
 PYTHON_SOURCES := harness tests modules glue_loop
 
-.PHONY: help demo bench docs graphviz lint test soak tools terraform-check fmt clean FORCE
+.PHONY: help demo bench docs graphviz lint test test-aws soak tools terraform-check fmt clean FORCE
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -52,6 +52,12 @@ lint: tools ## Static checks, the pre-commit hooks' commands: ruff, mypy, terraf
 
 test: lint ## Run every check: lint, validate, plans, terraform test, ASL, executions in moto, end to end, checkov, asl-validator, parliament
 	$(VENV)/bin/pytest $(PYTEST_ARGS) tests
+
+# Opt-in, in the account of the usual AWS credentials: harness.acceptance prints what it creates and
+# what it may cost, and refuses without credentials, a region and GLUE_LOOP_ACCEPTANCE=create-and-destroy.
+test-aws: terraform-check $(VENV)/.installed $(BUILD)/terraform.rc ## Acceptance in your AWS account: examples/complete applied, driven and destroyed (GLUE_LOOP_ACCEPTANCE=create-and-destroy)
+	PYTHONPATH=. $(VENV)/bin/python -m harness.acceptance
+	$(VENV)/bin/pytest -n 0 --aws $(PYTEST_ARGS) tests/test_acceptance.py
 
 # The soak in make test runs 10 runs per workflow; this is the same test at 1,000, alone, so one worker is enough.
 soak: tools ## The 1,000-run soak with random faults (make test runs it at 10 runs)

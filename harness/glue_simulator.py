@@ -23,6 +23,9 @@ runs the chosen nodes and those downstream again and copies the rest of the prev
 A resumed run takes the next scripted outcome of its workflow like a started one; its
 ``node_states`` name the re-run nodes that do not succeed (``action-<i>`` in workflows without
 triggers) and its counts play no part.
+
+Instead of scripted outcomes, a workflow's runs can run their jobs (:meth:`GlueRunSimulator.run_jobs_with`):
+each job's script, with its arguments as Glue passes them, decides whether it succeeds.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import hashlib
 import random
 import threading
 import time
+import types
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -109,6 +113,26 @@ UNTIL_FINISHED = 10**9
 # ending in ERROR and a cancelled crawl therefore send no event for their end.
 _JOB_EVENT_STATES = {"SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED"}
 _CRAWL_EVENT_STATE = {"SUCCEEDED": "Succeeded", "FAILED": "Failed"}
+
+
+# Runs one job of a workflow run: its name and arguments (the job's DefaultArguments, with
+# --WORKFLOW_NAME and --WORKFLOW_RUN_ID as Glue adds them); raises when the job fails.
+JobRunner = Callable[[str, dict[str, str]], None]
+
+
+def deployed_python_shell(s3: Any, glue: Any) -> JobRunner:
+    """Runs a Python shell job as Glue does: the script at the job's ScriptLocation, as deployed, with
+    the job's arguments; here the script's ``main(argv, s3=..., glue=...)`` (the sample's signature)
+    with these clients, as Glue's boto3 would reach the same account."""
+
+    def run(job: str, arguments: dict[str, str]) -> None:
+        location = glue.get_job(JobName=job)["Job"]["Command"]["ScriptLocation"]
+        bucket, key = location.removeprefix("s3://").split("/", 1)
+        script = types.ModuleType(key.rsplit("/", 1)[-1].removesuffix(".py"))
+        exec(compile(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), location, "exec"), script.__dict__)
+        script.main([item for pair in arguments.items() for item in pair], s3=s3, glue=glue)
+
+    return run
 
 
 # A node's state in a scripted run: one state, or the states of its attempts in the order Glue
@@ -502,6 +526,7 @@ class GlueRunSimulator:
         # Held from the concurrency check of a start or resume until its run is recorded.
         self._starting = threading.Lock()
         self._scripts: dict[str, deque[RunOutcome]] = defaultdict(deque)
+        self._job_runners: dict[str, tuple[JobRunner, Callable[[SimulatedRun], None] | None]] = {}
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
         self.runs: list[SimulatedRun] = []
         self.calls: list[str] = []
@@ -520,6 +545,59 @@ class GlueRunSimulator:
         """Queue how the next runs of ``workflow`` end; unscripted runs never end."""
         with self._lock:
             self._scripts[workflow].extend(outcomes)
+
+    def run_jobs_with(
+        self, workflow: str, runner: JobRunner, on_end: Callable[[SimulatedRun], None] | None = None
+    ) -> None:
+        """Runs of ``workflow`` with no scripted outcome run their jobs with ``runner``, in the order the
+        trigger graph fires them, on a thread of their own as Glue runs them after StartWorkflowRun or
+        ResumeWorkflowRun has answered; a job that raises ends FAILED (its downstream follows the
+        graph), crawlers succeed. ``on_end(run)`` ends the run once its jobs have (default:
+        :meth:`finish`), so a caller can send its job and crawler events as it ends."""
+        with self._lock:
+            self._job_runners[workflow] = (runner, on_end)
+
+    def _run_jobs(self, run: SimulatedRun, jobs: Mapping[str, Mapping[str, Any]]) -> None:
+        runner, on_end = self._job_runners[run.workflow]
+        states: dict[str, str] = {}
+
+        class Ran(Mapping[str, str]):
+            """Node states as the graph asks for them: a job's by running it, once."""
+
+            def __getitem__(self, name: str) -> str:
+                if name not in jobs:
+                    raise KeyError(name)
+                if name not in states:
+                    arguments = {
+                        **(jobs[name].get("DefaultArguments") or {}),
+                        "--WORKFLOW_NAME": run.workflow,
+                        "--WORKFLOW_RUN_ID": run.run_id,
+                    }
+                    try:
+                        runner(name, arguments)
+                        states[name] = "SUCCEEDED"
+                    except Exception:
+                        states[name] = "FAILED"
+                return states[name]
+
+            def __iter__(self) -> Iterator[str]:
+                return iter(jobs)
+
+            def __len__(self) -> int:
+                return len(jobs)
+
+        if run.restarted:
+            run.graph.resume(run.resumed_from, run.restarted, Ran())
+        else:
+            run.graph.run(Ran())
+        with self._lock:
+            run.outcome = RunOutcome(node_states=dict(states), running_polls=UNTIL_FINISHED)
+        (on_end or (lambda ended: self.finish(ended.run_id)))(run)
+
+    def _start_jobs(self, run: SimulatedRun) -> None:
+        """Run a new run's jobs, when its workflow runs them and no outcome was scripted for it."""
+        if run.outcome is None and run.workflow in self._job_runners:
+            threading.Thread(target=self._run_jobs, args=(run, run.graph.jobs), daemon=True).start()
 
     def fail_next(self, operation: str, *faults: str | Fault) -> None:
         """Make the next calls of ``operation`` answer these Glue errors (codes, or Faults that act
@@ -577,15 +655,15 @@ class GlueRunSimulator:
                     if any(not run.finished for run in simulator.runs if run.workflow == workflow_name):
                         simulator.overlapping_starts.append(run_id)
                     script = simulator._scripts[workflow_name]
-                    simulator.runs.append(
-                        SimulatedRun(
-                            workflow=workflow_name,
-                            run_id=run_id,
-                            outcome=script.popleft() if script else None,
-                            graph=WorkflowGraph.of(backend, workflow_name),
-                            properties=dict(properties or {}),
-                        )
+                    started = SimulatedRun(
+                        workflow=workflow_name,
+                        run_id=run_id,
+                        outcome=script.popleft() if script else None,
+                        graph=WorkflowGraph.of(backend, workflow_name),
+                        properties=dict(properties or {}),
                     )
+                    simulator.runs.append(started)
+            simulator._start_jobs(started)
             if fault is not None:
                 raise fault.answered("StartWorkflowRun")
             return run_id
@@ -719,19 +797,19 @@ class GlueRunSimulator:
             if running:
                 self.overlapping_starts.append(moto_run.run_id)
             script = self._scripts[workflow_name]
-            self.runs.append(
-                SimulatedRun(
-                    workflow=workflow_name,
-                    run_id=moto_run.run_id,
-                    outcome=script.popleft() if script else None,
-                    graph=previous.graph,
-                    properties=dict(moto_run.properties),
-                    restarted=tuple(restarted),
-                    resumed_from=tuple(
-                        replace(node, run_id=node.run_id or run_id) for node in previous.graph_nodes(finished=True)
-                    ),
-                )
+            resumed = SimulatedRun(
+                workflow=workflow_name,
+                run_id=moto_run.run_id,
+                outcome=script.popleft() if script else None,
+                graph=previous.graph,
+                properties=dict(moto_run.properties),
+                restarted=tuple(restarted),
+                resumed_from=tuple(
+                    replace(node, run_id=node.run_id or run_id) for node in previous.graph_nodes(finished=True)
+                ),
             )
+            self.runs.append(resumed)
+        self._start_jobs(resumed)
         restarted_ids = [node_id for node_id in dict.fromkeys(node_ids) if attempted[node_id].name in restarted]
         return moto_run.run_id, restarted_ids
 

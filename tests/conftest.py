@@ -141,6 +141,14 @@ PLAN_CONFIGS: dict[str, dict[str, Any]] = {
 }
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--aws",
+        action="store_true",
+        help="run tests/test_acceptance.py in the AWS account the usual credentials name (make test-aws)",
+    )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Long tests first, so that parallel workers finish together."""
     items.sort(key=lambda item: item.get_closest_marker("long") is None)

@@ -8,6 +8,7 @@ module "glue_loop" {
   name                  = var.name
   poll_interval_seconds = var.poll_interval_seconds
   recovery              = var.recovery
+  completion_mode       = var.completion_mode
 
   create_sample_workflow = true
   sample_workflow = {
@@ -16,13 +17,12 @@ module "glue_loop" {
 
   create_sns_topic = true
   create_alarm     = true
+  create_dashboard = true
 
   logging = {
     level                  = "ALL"
     include_execution_data = true
   }
 
-  tags = {
-    Example = "complete"
-  }
+  tags = merge({ Example = "complete" }, var.tags)
 }

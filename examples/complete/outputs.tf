@@ -32,3 +32,18 @@ output "cloudwatch_metrics" {
   description = "The metrics the loop publishes once per judged run (namespace, dimensions, units)."
   value       = module.glue_loop.cloudwatch_metrics
 }
+
+output "pause_parameter_name" {
+  description = "SSM parameter that pauses the loop after its run in flight."
+  value       = module.glue_loop.pause_parameter_name
+}
+
+output "cloudwatch_dashboard_name" {
+  description = "CloudWatch dashboard of the loop's runs and executions."
+  value       = module.glue_loop.cloudwatch_dashboard_name
+}
+
+output "event_rule_name" {
+  description = "EventBridge rule of the sample workflow's job and crawler events (events mode; null in poll mode)."
+  value       = module.glue_loop.event_rule_name
+}

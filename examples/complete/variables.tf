@@ -28,3 +28,17 @@ variable "recovery" {
   default  = {}
   nullable = false
 }
+
+variable "completion_mode" {
+  description = "How the loop learns that a run has ended, passed to the module's completion_mode: \"poll\" (GetWorkflowRun every poll_interval_seconds) or \"events\" (the sample workflow's job and crawler events, with a safety poll)."
+  type        = string
+  default     = "poll"
+  nullable    = false
+}
+
+variable "tags" {
+  description = "Tags for every resource, merged over the example's own (Example = complete)."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
