@@ -1,4 +1,7 @@
-"""The sample workflow's job script on the sample data, against moto's in-process S3."""
+"""The sample workflow's job script on the sample data, against the session's emulator.
+
+Not moto's in-process mock_aws: starting one resets every moto backend of the process, the
+threaded emulator's included, which wiped the stacks other tests in the same worker had applied."""
 
 from __future__ import annotations
 
@@ -12,41 +15,45 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import retail_pipeline as pipeline
 from jsonata.jexception import JException
-from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.glue.models import FakeWorkflowRun, glue_backends
 
+from harness.emulator import AwsEmulator
 from harness.moto_shims import evaluate_jsonata
 from harness.plans import rendered_definition
 from harness.terraform import REPO_ROOT
 
 DATA = REPO_ROOT / "modules" / "sample-glue-workflow" / "data"
-BUCKET = "retail-sample"
+# Not the names examples/complete deploys: a worker may hold that stack in the same emulator.
+BUCKET = "retail-pipeline-test"
 PREFIX = "retail/"
-WORKFLOW = "retail-sample"
+WORKFLOW = "retail-pipeline-test"
 
 
 @pytest.fixture
-def s3() -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        for path in DATA.rglob("*"):
-            if path.is_file():
-                client.put_object(Bucket=BUCKET, Key=PREFIX + str(path.relative_to(DATA)), Body=path.read_bytes())
-        yield client
+def s3(emulator: AwsEmulator) -> Iterator[Any]:
+    client = emulator.client("s3")
+    client.create_bucket(Bucket=BUCKET)
+    for path in DATA.rglob("*"):
+        if path.is_file():
+            client.put_object(Bucket=BUCKET, Key=PREFIX + str(path.relative_to(DATA)), Body=path.read_bytes())
+    yield client
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+        for item in page.get("Contents", []):
+            client.delete_object(Bucket=BUCKET, Key=item["Key"])
+    client.delete_bucket(Bucket=BUCKET)
 
 
 @pytest.fixture
-def glue(s3: Any) -> Any:
-    """Glue in the same mocked account as ``s3``, with the sample workflow to start runs of."""
-    client = boto3.client("glue", region_name="us-east-1")
+def glue(emulator: AwsEmulator, s3: Any) -> Iterator[Any]:
+    """Glue in the same account as ``s3``, with the sample workflow to start runs of."""
+    client = emulator.client("glue")
     client.create_workflow(Name=WORKFLOW)
-    return client
+    yield client
+    client.delete_workflow(Name=WORKFLOW)
 
 
 def read_csv(s3: Any, key: str) -> list[dict[str, str]]:
