@@ -23,7 +23,7 @@ DEMO_ARGS ?=
 # Python that ruff and mypy check: the harness, the tests, the job script and the operator CLI.
 PYTHON_SOURCES := harness tests modules glue_loop
 
-.PHONY: help demo bench docs graphviz lint test test-aws soak tools terraform-check fmt clean FORCE
+.PHONY: help demo bench docs graphviz lint test test-fast test-aws soak tools terraform-check fmt clean FORCE
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -44,14 +44,22 @@ graphviz:
 	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$sudo apt-get install -y -qq graphviz >/dev/null || { $$sudo apt-get update -qq && $$sudo apt-get install -y -qq graphviz >/dev/null; }; }
 
-lint: tools ## Static checks, the pre-commit hooks' commands: ruff, mypy, terraform fmt
+lint: terraform-check $(VENV)/.installed ## Static checks, the pre-commit hooks' commands: ruff, mypy, terraform fmt
 	$(VENV)/bin/ruff check $(PYTHON_SOURCES)
 	$(VENV)/bin/ruff format --check $(PYTHON_SOURCES)
 	$(VENV)/bin/mypy $(PYTHON_SOURCES)
 	terraform fmt -check -recursive -diff .
 
-test: lint ## Run every check: lint, validate, plans, terraform test, ASL, executions in moto, end to end, checkov, asl-validator, parliament
+test: tools lint ## Run every check: lint, validate, plans, terraform test, ASL, executions in moto, end to end, checkov, asl-validator, parliament
 	$(VENV)/bin/pytest $(PYTEST_ARGS) tests
+
+# The inner loop: no stack applied, no demo, no tool venv but the dev one. Its tests plan only the
+# configurations they read.
+FAST_TESTS = tests/test_layout.py tests/test_terraform_static.py tests/test_terraform_native.py \
+  tests/test_asl.py tests/test_loop_execution.py
+FAST_PLANS = default,events,longest_callback_watch,wake,fast_poll
+test-fast: lint $(BUILD)/terraform.rc ## Lint, validate, terraform test, the rendered ASL and its executions in moto: no applies
+	PLAN_ONLY=$(FAST_PLANS) $(VENV)/bin/pytest $(PYTEST_ARGS) $(FAST_TESTS)
 
 # Opt-in, in the account of the usual AWS credentials: harness.acceptance prints what it creates and
 # what it may cost, and refuses without credentials, a region and GLUE_LOOP_ACCEPTANCE=create-and-destroy.

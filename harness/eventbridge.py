@@ -76,7 +76,9 @@ class RuleDelivery:
             if described["status"] != "RUNNING":
                 return described
             time.sleep(0.05)
-        raise TimeoutError(f"{execution_arn} still running after {timeout} s")
+        history = self._sfn.get_execution_history(executionArn=execution_arn, reverseOrder=True, maxResults=3)
+        last = [(event["type"], event.get("stateEnteredEventDetails", {}).get("name")) for event in history["events"]]
+        raise TimeoutError(f"{execution_arn} still running after {timeout} s; its last events: {last}")
 
 
 def transformed(input_transformer: dict[str, Any], event: dict[str, Any]) -> str:

@@ -199,8 +199,12 @@ def plan(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> Cal
     cache: dict[str, dict[str, Any]] = {}
     shared = tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else None
 
+    # make test-fast plans only the configurations its tests read (PLAN_ONLY, comma-separated).
+    only = os.environ.get("PLAN_ONLY")
+    planned_configs = {name: PLAN_CONFIGS[name] for name in only.split(",")} if only else PLAN_CONFIGS
+
     def plan_all() -> dict[str, dict[str, Any]]:
-        configs = {name: PlanConfig(variables, _plan_region(name)) for name, variables in PLAN_CONFIGS.items()}
+        configs = {name: PlanConfig(variables, _plan_region(name)) for name, variables in planned_configs.items()}
         return plan_together(tmp_path_factory.mktemp("plans"), configs, emulator.endpoint_url, REGION)
 
     def planned(config: str) -> dict[str, Any]:
@@ -213,6 +217,8 @@ def plan(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> Cal
                     if not saved.exists():
                         saved.write_text(json.dumps(plan_all()))
                     cache.update(json.loads(saved.read_text()))
+        if config not in cache:
+            raise KeyError(f"configuration {config} is not planned: PLAN_ONLY={only} leaves it out")
         return cache[config]
 
     return planned

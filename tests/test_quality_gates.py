@@ -21,9 +21,9 @@ def _hooks() -> list[dict[str, Any]]:
 
 
 def _lint_commands() -> list[list[str]]:
-    """The commands of `make lint`, as make expands them (-o tools: no install, nothing run)."""
+    """The commands of `make lint`, as make expands them (-o its prerequisites: no install, nothing run)."""
     printed = subprocess.run(
-        ["make", "--no-print-directory", "-n", "-o", "tools", "lint"],
+        ["make", "--no-print-directory", "-n", "-o", "terraform-check", "-o", ".venv/.installed", "lint"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
