@@ -55,14 +55,16 @@ variable "poll_interval_seconds" {
 }
 
 variable "max_polls_per_execution" {
-  description = "Polls of one run an execution makes before it hands the run to a fresh execution, which keeps every execution's history under 20,000 events. 0 derives it from that budget (2,196 polls with one run per execution)."
+  description = "Polls of one run an execution makes before it hands the run to a fresh execution, which keeps every execution's history under 20,000 events. 0 derives it from that budget (2,196 polls with the defaults; the max_polls_per_execution output shows it). A value set here stands as set: with more than one run per execution, recovery or events mode, keep it at or under the derived one."
   type        = number
   default     = 0
   nullable    = false
 
   validation {
-    condition     = var.max_polls_per_execution >= 0 && var.max_polls_per_execution <= 1800 && floor(var.max_polls_per_execution) == var.max_polls_per_execution
-    error_message = "max_polls_per_execution must be a whole number from 0 (derived) to 1800 (the most a 20,000-event history holds)."
+    # floor((20,000 - 200 reserved - 36 for the run) / 9 events per poll), loop.tf's budget with its cheapest
+    # poll (poll mode) and one run: the derived default of the default configuration.
+    condition     = var.max_polls_per_execution >= 0 && var.max_polls_per_execution <= 2196 && floor(var.max_polls_per_execution) == var.max_polls_per_execution
+    error_message = "max_polls_per_execution must be a whole number from 0 (derived) to 2196 (the most polls a 20,000-event history holds, at 9 events a poll with one run per execution)."
   }
 }
 

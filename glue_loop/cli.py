@@ -16,7 +16,7 @@ from botocore.exceptions import (
     NoRegionError,
 )
 
-from glue_loop import status
+from glue_loop import __version__, status
 from glue_loop.definition import DefinitionError
 from glue_loop.loop import Loop, reads_as_paused
 
@@ -210,6 +210,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     starting.add_argument("--input", type=_json_object, default="{}", help="execution input, a JSON object")
 
     parser = argparse.ArgumentParser(prog=prog, description=__doc__)
+    parser.add_argument("--version", action="version", version=f"glue-loop {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     command = commands.add_parser("status", parents=[common], help="show the chain, the Glue run, pause and last stop")
     command.add_argument("--limit", type=int, default=10, help="executions to show (default 10)")

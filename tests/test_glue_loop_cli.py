@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+import glue_loop
 from conftest import EVENTS_WORKFLOW, WORKFLOW, pause_parameter_of
 from glue_loop.cli import main
 from glue_loop.definition import LoopDefinition, RunWait, parse
@@ -594,11 +595,14 @@ def test_pip_install_gives_a_glue_loop_command_and_python_dash_m_glue_loop(insta
     command = run_installed(installed_cli, "glue-loop", "--help")
     module = run_installed(installed_cli, "python", "-m", "glue_loop", "--help")
 
+    version = run_installed(installed_cli, "glue-loop", "--version")
+
     assert command.returncode == 0, command.stderr
-    assert command.stdout.startswith("usage: glue-loop [-h] COMMAND ...\n")
+    assert command.stdout.startswith("usage: glue-loop [-h] [--version] COMMAND ...\n")
     assert "stop the running execution(s) now" in command.stdout
     assert module.returncode == 0, module.stderr
-    assert module.stdout.startswith("usage: python -m glue_loop [-h] COMMAND ...\n")
+    assert module.stdout.startswith("usage: python -m glue_loop [-h] [--version] COMMAND ...\n")
+    assert version.stdout == f"glue-loop {glue_loop.__version__}\n"
     assert module.stdout.split("\n", 1)[1] == command.stdout.split("\n", 1)[1]
 
 

@@ -7,13 +7,15 @@ cannot read an error message, so one plan here checks that each refusal says wha
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from conftest import PLAN_CONFIGS
+from harness.docs import read_hcl
 from harness.emulator import ACCOUNT_ID
-from harness.plans import planned_resources
-from harness.terraform import TerraformWorkspace
+from harness.plans import planned_resources, rendered_definition
+from harness.terraform import REPO_ROOT, TerraformWorkspace
 
 Plan = Callable[[str], dict[str, Any]]
 
@@ -169,7 +171,7 @@ def test_every_bad_variable_is_refused_with_a_message_naming_it_and_the_rule(roo
         "cloudwatch_log_group_arn": "arn:aws:logs:us-east-1:123456789012:log-group:x:*",
         "cloudwatch_log_group_retention_in_days": 42,
         "cloudwatch_log_group_kms_key_id": "alias/logs",
-        "max_polls_per_execution": 1801,
+        "max_polls_per_execution": 2197,
         "max_runs": -1,
         "cooldown_seconds": 90000,
         "stop_policy": {"tolerated_actions": -1},
@@ -189,7 +191,7 @@ def test_every_bad_variable_is_refused_with_a_message_naming_it_and_the_rule(roo
         "cloudwatch_log_group_arn must be a log group ARN without a trailing ':*'",
         "cloudwatch_log_group_retention_in_days must be one of the values CloudWatch Logs accepts",
         "cloudwatch_log_group_kms_key_id must be a KMS key ARN",
-        "max_polls_per_execution must be a whole number from 0 (derived) to 1800",
+        "max_polls_per_execution must be a whole number from 0 (derived) to 2196",
         "max_runs must be a whole number of 0 (forever) or more",
         "cooldown_seconds must be a whole number from 0 to 86400",
         "stop_policy.tolerated_actions must be a whole number of 0 or more",
@@ -204,3 +206,18 @@ def test_every_bad_variable_is_refused_with_a_message_naming_it_and_the_rule(roo
     error = " ".join(root_module.plan_error({**PLAN_CONFIGS["default"], **bad_values}).split())
 
     assert [message for message in messages if message not in error] == []
+
+
+def test_the_documented_derived_poll_budget_is_what_the_default_derives(plan: Plan) -> None:
+    """The description's figure is the derived value; tests/validation.tftest.hcl shows that setting it
+    is accepted and one more refused."""
+    variables = {
+        name: block
+        for entry in read_hcl((REPO_ROOT / "variables.tf").read_text())["variable"]
+        for name, block in entry.items()
+    }
+    documented = re.search(r"\(([\d,]+) polls with the defaults", variables["max_polls_per_execution"]["description"])
+    config = rendered_definition(plan("default"))["States"]["ApplyDefaults"]["Parameters"]["config"]
+
+    assert documented is not None
+    assert int(documented[1].replace(",", "")) == config["max_polls_per_execution"]

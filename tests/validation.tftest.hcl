@@ -47,7 +47,7 @@ run "accepts_the_highest_and_longest_values" {
     name                                   = format("%064d", 0)
     glue_workflow_name                     = format("%0255d", 0)
     poll_interval_seconds                  = 3600
-    max_polls_per_execution                = 1800
+    max_polls_per_execution                = 2196
     runs_per_execution                     = 100
     cooldown_seconds                       = 86400
     role_name                              = format("%064d", 0)
@@ -145,7 +145,7 @@ run "rejects_values_above_their_range" {
     name                                   = format("%065d", 0)
     glue_workflow_name                     = format("%0256d", 0)
     poll_interval_seconds                  = 3601
-    max_polls_per_execution                = 1801
+    max_polls_per_execution                = 2197
     runs_per_execution                     = 101
     cooldown_seconds                       = 86401
     pause_parameter_name                   = "/${format("%01011d", 0)}"

@@ -1,0 +1,45 @@
+"""What a team needs to adopt a release: a licence, a changelog and one version number."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+
+import glue_loop
+from harness.terraform import REPO_ROOT
+
+
+def test_the_package_takes_its_version_from_the_cli_package_alone() -> None:
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+
+    assert "version" not in project["project"]
+    assert project["project"]["dynamic"] == ["version"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "glue_loop.__version__"}
+    assert re.fullmatch(r"\d+\.\d+\.\d+", glue_loop.__version__)
+
+
+def test_the_changelogs_newest_release_is_the_packages_version() -> None:
+    releases = re.findall(
+        r"^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d{2}-\d{2}$", (REPO_ROOT / "CHANGELOG.md").read_text(), re.M
+    )
+
+    assert releases, "CHANGELOG.md names no release"
+    assert releases[0] == glue_loop.__version__
+
+
+def test_the_cli_says_its_version() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "glue_loop", "--version"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.strip() == f"glue-loop {glue_loop.__version__}"
+
+
+def test_the_licence_is_apache_2_and_the_package_says_so() -> None:
+    licence = (REPO_ROOT / "LICENSE").read_text()
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+
+    assert licence.lstrip().startswith("Apache License\n") and "Version 2.0, January 2004" in licence
+    assert (project["license"], project["license-files"]) == ("Apache-2.0", ["LICENSE"])
