@@ -83,9 +83,11 @@ terraform-check:
 	@v=$$(terraform version -json | $(PYTHON) -c 'import json,sys; print(json.load(sys.stdin)["terraform_version"])'); \
 	 printf '%s\n%s\n' "$(TF_MIN_VERSION)" "$$v" | sort -V -C || { echo "terraform $$v is too old: the tests need >= $(TF_MIN_VERSION)" >&2; exit 1; }
 
-$(VENV)/.installed: tests/requirements.txt
+# glue_loop installed editable, so the dev venv has the glue-loop command the docs use.
+$(VENV)/.installed: tests/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --editable .
 	touch $@
 
 # checkov pins versions of boto3 and friends that fight moto's, so it lives apart.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 import glue_loop
 from harness.terraform import REPO_ROOT
@@ -43,3 +45,22 @@ def test_the_licence_is_apache_2_and_the_package_says_so() -> None:
 
     assert licence.lstrip().startswith("Apache License\n") and "Version 2.0, January 2004" in licence
     assert (project["license"], project["license-files"]) == ("Apache-2.0", ["LICENSE"])
+
+
+def test_the_dev_venv_has_the_glue_loop_command_of_this_checkout() -> None:
+    """make tools installs the package editable, so glue-loop runs this checkout's code."""
+    command = Path(sys.executable).parent / "glue-loop"
+    result = subprocess.run([command, "--version"], capture_output=True, text=True, check=True)
+
+    # Away from the checkout and pytest's pythonpath: only the editable install can find the package.
+    found = subprocess.run(
+        [sys.executable, "-c", "import glue_loop; print(glue_loop.__file__)"],
+        cwd=Path(sys.executable).parent,
+        env={key: value for key, value in os.environ.items() if key != "PYTHONPATH"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert result.stdout.strip() == f"glue-loop {glue_loop.__version__}"
+    assert Path(found.stdout.strip()).resolve() == (REPO_ROOT / "glue_loop" / "__init__.py").resolve()
