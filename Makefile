@@ -28,7 +28,7 @@ PYTHON_SOURCES := harness tests modules glue_loop
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-demo: tools ## Watch the loop drive the sample workflow in an embedded emulator (DEMO_ARGS=--help for options)
+demo: terraform-check $(VENV)/.installed $(BUILD)/terraform.rc ## Watch the loop drive the sample workflow in an embedded emulator (DEMO_ARGS=--help for options)
 	PYTHONPATH=. $(VENV)/bin/python -m harness.demo $(DEMO_ARGS)
 
 bench: tools ## Measure history events and state transitions per poll, run and run length in the emulator

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable
 
 from botocore.exceptions import (
@@ -30,6 +32,9 @@ class Refused(Exception):
 def main(argv: list[str] | None = None, prog: str = "glue-loop") -> int:
     """The console script's entry point: its return value is the process's exit status."""
     args = _parser(prog).parse_args(argv)
+    problem = _argument_problem(args)
+    if problem is not None:
+        return _fail(problem)
     try:
         loop = Loop.connect(args.state_machine_arn, args.endpoint_url, args.region)
         command: Callable[[Loop, argparse.Namespace], int] = args.command
@@ -51,6 +56,25 @@ def main(argv: list[str] | None = None, prog: str = "glue-loop") -> int:
         return _fail(str(error))
     except KeyboardInterrupt:
         return _fail("interrupted", code=130)
+
+
+# "Amazon Resource Names (ARNs) in Step Functions": arn:partition:states:region:account-id:stateMachine:name.
+STATE_MACHINE_ARN = re.compile(r"arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[^:\s]+")
+
+
+def _argument_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the arguments before any call, named: botocore would answer a name with
+    "no region" and a bad endpoint with a traceback."""
+    if not STATE_MACHINE_ARN.fullmatch(args.state_machine_arn):
+        return (
+            f"{args.state_machine_arn!r} is not a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME,"
+            " the module's state_machine_arn output)"
+        )
+    if args.endpoint_url is not None:
+        url = urllib.parse.urlsplit(args.endpoint_url)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            return f"--endpoint-url {args.endpoint_url!r} is not an http(s) URL such as http://127.0.0.1:5000"
+    return None
 
 
 def _fail(message: str, code: int = 1) -> int:

@@ -117,3 +117,14 @@ def test_ctrl_c_mid_run_still_destroys_everything() -> None:
     assert process.returncode == 130, output
     assert "terraform destroy" in output
     assert "Interrupted; what the demo created was destroyed." in output
+
+
+def test_make_demo_installs_only_what_it_uses() -> None:
+    """Terraform, the dev venv and the CLI config: not the checkov and parliament venvs nor the
+    Node.js tools, which only make test uses."""
+    database = subprocess.run(
+        ["make", "--no-print-directory", "-p", "-n", "-q", "demo"], cwd=REPO_ROOT, capture_output=True, text=True
+    ).stdout
+    (rule,) = [line for line in database.splitlines() if line.startswith("demo:")]
+
+    assert rule.split(":", 1)[1].split() == ["terraform-check", ".venv/.installed", ".build/terraform.rc"]

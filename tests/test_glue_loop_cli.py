@@ -487,7 +487,44 @@ def test_wrong_arn_is_explained_without_a_traceback(cli: Cli, arn: str, message:
     result = cli("status", arn)
 
     assert result.code == 1
-    assert message in result.err and "Traceback" not in result.err
+    assert message in result.err and result.err.count("\n") == 1
+
+
+LOOP_ARN = f"arn:aws:states:us-east-1:{ACCOUNT_ID}:stateMachine:loop"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--state-machine-arn", "nightly-sales-loop"], "'nightly-sales-loop' is not a state machine ARN"),
+        (
+            ["--state-machine-arn", f"arn:aws:states::{ACCOUNT_ID}:stateMachine:loop"],
+            "is not a state machine ARN (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME",
+        ),
+        (
+            ["--state-machine-arn", LOOP_ARN, "--endpoint-url", "localhost:5000"],
+            "'localhost:5000' is not an http(s) URL",
+        ),
+    ],
+    ids=["a-name", "no-region", "endpoint-without-scheme"],
+)
+def test_arguments_that_cannot_name_a_loop_are_refused_in_one_line_before_any_call(
+    arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["status", *arguments])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("glue_loop: ") and message in err and err.count("\n") == 1
+
+
+def test_a_state_machine_that_is_not_a_loop_is_named_in_one_line(cli: Cli, create_machine: Callable[..., str]) -> None:
+    other = create_machine("not-a-loop", {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+
+    result = cli("status", other)
+
+    assert result.code == 1
+    assert result.err == "glue_loop: the definition starts no Glue workflow run: is this a glue workflow loop?\n"
 
 
 def test_missing_credentials_are_explained(
@@ -502,8 +539,9 @@ def test_missing_credentials_are_explained(
 
     code = main(["status", "--state-machine-arn", f"arn:aws:states:eu-west-1:{ACCOUNT_ID}:stateMachine:loop"])
 
+    err = capsys.readouterr().err
     assert code == 1
-    assert capsys.readouterr().err.startswith("glue_loop: no AWS credentials found")
+    assert err.startswith("glue_loop: no AWS credentials found") and err.count("\n") == 1
 
 
 def test_unreachable_endpoint_is_explained(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,6 +3,7 @@ CloudWatch, read back here from the emulator's CloudWatch; a metrics failure nev
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from harness.glue_simulator import CLEAN, GlueRunSimulator, RunOutcome, Simulate
 from harness.loop import entered_states, wait_until_stopped
 from harness.plans import rendered_definition
 from harness.service_faults import ServiceFaults
+from harness.terraform import REPO_ROOT
 
 MakeLoop = Callable[..., str]
 # The role create_machine gives the loops it creates.
@@ -256,3 +258,19 @@ def test_metrics_are_published_after_polling_never_per_poll(
     assert states.count("GetWorkflowRun") == 4
     assert states.count("PublishRunMetrics") == 1
     assert states.index("PublishRunMetrics") > len(states) - 1 - states[::-1].index("GetWorkflowRun")
+
+
+def test_the_operations_guide_lists_every_metric_of_the_contract_with_its_unit(
+    plan: Callable[[str], dict[str, Any]],
+) -> None:
+    """docs/operations.md's metrics table, row by row, against metrics.tf's contract: a metric added,
+    renamed or given another unit fails here until the guide says so."""
+    guide = (REPO_ROOT / "docs" / "operations.md").read_text()
+    table = guide.split("| Metric | Unit | Value |\n|---|---|---|\n", 1)[1].split("\n\n", 1)[0]
+    documented = {
+        name: unit
+        for names, unit, _value in (row.strip("|").split(" | ", 2) for row in table.splitlines())
+        for name in re.findall(r"`(\w+)`", names)
+    }
+
+    assert documented == contract(plan)["units"]
