@@ -73,6 +73,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--idle-runs", type=int, default=3, help="with --pacing: runs that find nothing first")
     parser.add_argument("--poll-seconds", type=int, default=1, help="the loop's poll_interval_seconds")
     parser.add_argument("--running-polls", type=int, default=2, help="polls that see each run still RUNNING")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the emulator and the stopped loop after the demo, print the glue-loop commands to try on"
+        " them (later runs are clean), and destroy everything on Ctrl-C",
+    )
     args = parser.parse_args(argv)
     if args.runs < 1 or not 0 <= args.fail_at_run <= args.runs:
         parser.error("need --runs >= 1 and 0 <= --fail-at-run <= --runs")
@@ -281,6 +287,32 @@ def drive_pacing(emulator: AwsEmulator, glue: GlueRunSimulator, outputs: dict[st
         ended = landed
 
 
+def keep(glue: GlueRunSimulator, arn: str, endpoint_url: str) -> None:
+    """Leave the loop to the reader until Ctrl-C: the run the demo stopped the loop in ends clean,
+    and so does every run a resumed loop starts."""
+    for run in glue.runs_of(NAME):
+        if not run.finished:
+            glue.finish(run.run_id)
+    glue.script(NAME, *[RunOutcome(running_polls=2)] * 1000)
+    options = f"--state-machine-arn {arn} --endpoint-url {endpoint_url}"
+    print(
+        "\nThe emulator keeps running with the stopped loop. In another terminal, in this directory"
+        " (the emulator takes any key, but the CLI wants one):\n\n"
+        "  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test\n"
+        + "".join(
+            f"  .venv/bin/glue-loop {command} {options}\n"
+            for command in ("status", "resume", "pause --wait", "start", "stop --stop-glue-run")
+        )
+        + "\nCtrl-C here destroys everything.",
+        flush=True,
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("\nCtrl-C: destroying what the demo created.", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
@@ -330,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
             metrics = outputs["cloudwatch_metrics"]
             print(f"\nRun metrics in CloudWatch ({metrics['namespace']}), read back with GetMetricData:")
             print(metrics_table(emulator.client("cloudwatch"), metrics, demo_started), flush=True)
+            if args.keep:
+                keep(glue, arn, emulator.endpoint_url)
         finally:
             stop_running_executions(emulator)
             print("terraform destroy", flush=True)

@@ -28,10 +28,59 @@ def test_help_shows_the_defaults() -> None:
     assert "(default: clean_sales)" in result.stdout
 
 
-def test_demo_drives_runs_recovers_one_stops_on_the_injected_failure_and_cleans_up() -> None:
-    result = demo("--runs", "3", "--fail-once-at-run", "1", "--fail-at-run", "3", "--fail-node", "crawl_stores")
+def kept_demo(*arguments: str) -> tuple[subprocess.Popen[str], str]:
+    """The demo with --keep, read up to the commands it prints for the kept loop."""
+    process = subprocess.Popen(
+        [*DEMO, *arguments, "--keep"],
+        cwd=REPO_ROOT,
+        env=ENVIRONMENT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        process_group=0,
+    )
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if line.startswith("Ctrl-C here destroys everything."):
+            break
+    return process, "".join(seen)
 
-    assert result.returncode == 0, result.stderr
+
+def test_demo_drives_runs_recovers_one_stops_on_the_injected_failure_and_cleans_up() -> None:
+    process, shown = kept_demo(
+        "--runs", "3", "--fail-once-at-run", "1", "--fail-at-run", "3", "--fail-node", "crawl_stores"
+    )
+    try:
+        # Every command the demo prints for the kept loop, run as printed, in the order printed.
+        exported = re.search(r"^  export (AWS_ACCESS_KEY_ID=\S+) (AWS_SECRET_ACCESS_KEY=\S+)$", shown, re.M)
+        assert exported is not None, shown
+        credentials = dict(assignment.split("=", 1) for assignment in exported.groups())
+        printed = re.findall(r"^  (\.venv/bin/glue-loop .+)$", shown, re.M)
+        ran = {
+            command.split()[1]: subprocess.run(
+                command.split(),
+                cwd=REPO_ROOT,
+                env={**os.environ, **credentials},
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            for command in printed
+        }
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        rest, _ = process.communicate(timeout=120)
+    output = shown + rest
+
+    assert [command.split()[1] for command in printed] == ["status", "resume", "pause", "start", "stop"]
+    assert {name: result.returncode for name, result in ran.items()} == dict.fromkeys(ran, 0), ran
+    assert re.search(r"^Last stop +GlueWorkflowActionsFailed", ran["status"].stdout, re.M)
+    # The resumed chain ran clean runs until the pause ended it; the forced start's chain was stopped.
+    assert "paused" in ran["pause"].stdout
+    assert process.returncode == 0, output
+    result = subprocess.CompletedProcess(process.args, process.returncode, output, "")
     header, _rule, *rows = result.stdout.split("\n\n")[1].splitlines()
     assert header.split() == ["run", "run", "id", "execution", "succeeded", "failed", "verdict"]
     cells = [re.split(r"\s{2,}", row) for row in rows]
@@ -54,11 +103,13 @@ def test_demo_drives_runs_recovers_one_stops_on_the_injected_failure_and_cleans_
     )
     assert resumed is not None
     assert resumed[1].startswith(cells[3][1].rstrip("…"))
-    assert len(re.findall(r"^  poll .* COMPLETED ", result.stdout, re.MULTILINE)) == 5
+    # The demo's own runs: the kept loop's runs print their polls after the commands.
+    demo_part = result.stdout.split("\nThe emulator keeps running", 1)[0]
+    assert len(re.findall(r"^  poll .* COMPLETED ", demo_part, re.MULTILINE)) == 5
     status = result.stdout.split("$ python -m glue_loop status", 1)[1]
     assert re.search(r"^Last stop +GlueWorkflowActionsFailed", status, re.MULTILINE)
     assert re.search(r"^  retail-demo-crawl-stores +CRAWLER +FAILED", status, re.MULTILINE)
-    metrics = result.stdout.split("read back with GetMetricData:\n", 1)[1].split("\nterraform destroy", 1)[0]
+    metrics = result.stdout.split("read back with GetMetricData:\n", 1)[1].split("\n\nThe emulator keeps", 1)[0]
     _header, _rule, *metric_rows = metrics.splitlines()
     published = {cells[0]: cells[1:] for cells in (row.split() for row in metric_rows)}
     # The loop published each of the five runs once, resumed ones included: 11 actions succeeded and
