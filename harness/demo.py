@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -29,6 +30,8 @@ from harness.report import format_table
 from harness.terraform import TerraformWorkspace
 
 NAME = "retail-demo"
+# A run id cut as the tables cut it (wr_ and 11 of its 64 hex digits).
+SHORTENED_RUN_ID = re.compile(r"(wr_[0-9a-f]{11})[0-9a-f]+")
 JOB_STEPS = ("clean_sales", "aggregate_sales", "handle_errors", "refresh_dashboard")
 CRAWLER_SOURCES = ("sales", "stores")
 VERDICTS = {"SUCCEEDED": "clean: next run started", "ABORTED": "stopped by the demo"}
@@ -40,7 +43,7 @@ RECOVERED_ACTIONS = {"FAILED": "failed", "TIMEOUT": "timed_out", "STOPPED": "sto
 PACING = {"enabled": True, "initial_seconds": 2, "multiplier": 2, "max_seconds": 8}
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def demo_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="make demo DEMO_ARGS=...",
         description=__doc__.split("\n\n", 1)[0],
@@ -62,7 +65,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         f" ({RECOVERY['max_attempts']} attempt, {RECOVERY['backoff_seconds']} s backoff: --fail-at-run's run is then"
         " resumed and fails again; 0: recovery off)",
     )
-    parser.add_argument("--fail-state", default="FAILED", choices=list(RECOVERED_ACTIONS))
+    parser.add_argument(
+        "--fail-state",
+        default="FAILED",
+        choices=list(RECOVERED_ACTIONS),
+        help="how --fail-node ends: a failed, timed-out, stopped or errored action (each stops the loop)",
+    )
     parser.add_argument(
         "--pacing",
         action="store_true",
@@ -79,6 +87,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="keep the emulator and the stopped loop after the demo, print the glue-loop commands to try on"
         " them (later runs are clean), and destroy everything on Ctrl-C",
     )
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = demo_parser()
     args = parser.parse_args(argv)
     if args.runs < 1 or not 0 <= args.fail_at_run <= args.runs:
         parser.error("need --runs >= 1 and 0 <= --fail-at-run <= --runs")
@@ -356,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
                 reason = f"{stop_reason} after {len(started_runs(glue))} runs"
             else:
                 reason = f"stopped by the demo after {args.runs} runs"
-            print(f"\nStop reason: {reason}", flush=True)
+            # Run ids as the tables show them: the status below has them in full, to copy.
+            print("\nStop reason: " + SHORTENED_RUN_ID.sub(r"\1…", reason), flush=True)
             # What an operator sees of the stopped loop.
             operator("status", arn, emulator.endpoint_url)
             metrics = outputs["cloudwatch_metrics"]

@@ -929,16 +929,30 @@ class GlueRunSimulator:
 _JOB_DEFAULTS: Mapping[str, Any] = {"Timeout": 2880, "WorkerType": "G.1X", "NumberOfWorkers": 10, "GlueVersion": "4.0"}
 # DPUs per worker ("Job": WorkerType); MaxCapacity of a worker-type job is their total.
 _DPU_PER_WORKER = {"G.025X": 0.25, "G.1X": 1.0, "G.2X": 2.0, "G.4X": 4.0, "G.8X": 8.0, "Z.2X": 2.0}
-# What a job run or crawl that did not succeed says. Glue documents no message texts; these
-# have the length and form of the messages it shows for a failed Spark stage.
-_ERROR_MESSAGES = {
-    "FAILED": (
-        "An error occurred while calling o214.pyWriteDynamicFrame. Job aborted due to stage failure: Task 7 in "
-        "stage 12.0 failed 4 times, most recent failure: Lost task 7.3 in stage 12.0 (TID 431) (172.35.80.17 "
-        "executor 4): java.io.IOException: Failed to write to s3 after 10 attempts"
-    ),
+# What a job run or crawl that did not succeed says, by the job's Command.Name (a Spark job,
+# a Python shell job) or for a crawl. Glue documents no message texts; these have the form of
+# the messages it shows: a failed Spark stage, a Python traceback's last line, a crawler's error.
+_STOPPED_EARLY = {
     "TIMEOUT": "Job run timed out after the job's timeout",
     "ERROR": "Internal service error: the job run could not be started",
+}
+_ERROR_MESSAGES: Mapping[str, Mapping[str, str]] = {
+    "glueetl": {
+        "FAILED": (
+            "An error occurred while calling o214.pyWriteDynamicFrame. Job aborted due to stage failure: Task 7 in "
+            "stage 12.0 failed 4 times, most recent failure: Lost task 7.3 in stage 12.0 (TID 431) (172.35.80.17 "
+            "executor 4): java.io.IOException: Failed to write to s3 after 10 attempts"
+        ),
+        **_STOPPED_EARLY,
+    },
+    "pythonshell": {
+        "FAILED": (
+            "Traceback (most recent call last): ... ValueError: the script raised an error (its traceback is in"
+            " the log group /aws-glue/python-jobs/error)"
+        ),
+        **_STOPPED_EARLY,
+    },
+    "crawler": {"FAILED": "Internal Service Exception"},
 }
 _EXECUTION_SECONDS = 412
 
@@ -972,6 +986,7 @@ def job_runs(
     starters = [(trigger, action) for trigger in graph.triggers for action in trigger["Actions"]]
     trigger, action = next(((t, a) for t, a in starters if a.get("JobName") == name), nobody)
     job = {**_JOB_DEFAULTS, **{key: value for key, value in graph.jobs.get(name, {}).items() if value is not None}}
+    messages = _ERROR_MESSAGES.get((job.get("Command") or {}).get("Name", "glueetl"), _ERROR_MESSAGES["glueetl"])
     conditions = trigger.get("Predicate", {}).get("Conditions", [])
     run_id = ran_in[name]
     every_attempt: dict[str, Any] = {
@@ -1006,7 +1021,7 @@ def job_runs(
             "JobRunState": state,
             **_times_of_attempt(attempt, len(attempts)),
             **every_attempt,
-            **({"ErrorMessage": _ERROR_MESSAGES[state]} if state in _ERROR_MESSAGES else {}),
+            **({"ErrorMessage": messages[state]} if state in messages else {}),
         }
         for attempt, state in enumerate(attempts)
     ]
@@ -1033,8 +1048,8 @@ def crawls(name: str, attempts: Sequence[str]) -> list[dict[str, Any]]:
         times = _times_of_attempt(number, len(attempts))
         run = {"State": state, "StartedOn": times["StartedOn"], "CompletedOn": times["CompletedOn"]}
         run.update(LogGroup="/aws-glue/crawlers", LogStream=name)
-        if state in _ERROR_MESSAGES:
-            run["ErrorMessage"] = _ERROR_MESSAGES[state]
+        if state in _ERROR_MESSAGES["crawler"]:
+            run["ErrorMessage"] = _ERROR_MESSAGES["crawler"][state]
         runs.append(run)
     return _in_no_fixed_order(name, runs)
 

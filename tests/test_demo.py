@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 
+from harness.demo import demo_parser
 from harness.terraform import REPO_ROOT
 
 DEMO = [sys.executable, "-m", "harness.demo"]
@@ -20,12 +21,14 @@ def demo(*arguments: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_help_shows_the_defaults() -> None:
+def test_help_shows_the_defaults_and_describes_every_option() -> None:
     result = demo("--help")
+    undescribed = [action.dest for action in demo_parser()._actions if not action.help]
 
     assert result.returncode == 0
     assert "(default: 4)" in result.stdout
     assert "(default: clean_sales)" in result.stdout
+    assert undescribed == []
 
 
 def kept_demo(*arguments: str) -> tuple[subprocess.Popen[str], str]:
@@ -98,8 +101,11 @@ def test_demo_drives_runs_recovers_one_stops_on_the_injected_failure_and_cleans_
     ]
     assert "Stop reason: GlueWorkflowActionsFailed" in result.stdout
     assert "failed nodes: [retail-demo-crawl-stores]" in result.stdout
+    (stop_line,) = [line for line in result.stdout.splitlines() if line.startswith("Stop reason: ")]
+    # Run ids cut as in the table; the status below shows them in full.
+    assert not re.search(r"wr_[0-9a-f]{12}", stop_line)
     resumed = re.search(
-        r"resumed .* before: run (wr_\w+) \(failed nodes: \[retail-demo-crawl-stores\]\) as wr_", result.stdout
+        r"resumed .* before: run (wr_\w+)… \(failed nodes: \[retail-demo-crawl-stores\]\) as wr_", stop_line
     )
     assert resumed is not None
     assert resumed[1].startswith(cells[3][1].rstrip("…"))

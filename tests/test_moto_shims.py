@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import jsonata
 import pytest
 
 from harness.emulator import AwsEmulator
-from harness.moto_shims import _evaluate_jsonata
+from harness.moto_shims import _evaluate_jsonata, evaluate_jsonata
 
 # Texts as moto composes them: "(" + "$name:=<JSON>;"... + expression + ")", and wrapped in $type()
 # or $exists() by its output checks. A string holding a control character, which moto writes unescaped and
@@ -41,3 +43,14 @@ def test_a_buckets_eventbridge_notifications_are_read_back_as_they_were_put(emul
 
     assert s3.get_bucket_notification_configuration(Bucket="shim-eventbridge")["EventBridgeConfiguration"] == {}
     assert "EventBridgeConfiguration" not in s3.get_bucket_notification_configuration(Bucket="shim-no-eventbridge")
+
+
+def test_millis_is_the_time_of_the_evaluation_in_progress_for_a_kept_expression() -> None:
+    """jsonata-python read the time of the expression constructed last in the thread: a callback's
+    watch deadline, kept parsed, never passed."""
+    evaluate_jsonata("{% $millis() %}", {})
+    evaluate_jsonata("{% $millis() + 0 %}", {})
+    time.sleep(0.05)
+    before = time.time() * 1000
+
+    assert evaluate_jsonata("{% $millis() %}", {}) >= before - 1
