@@ -10,6 +10,7 @@ from typing import Any
 
 import hcl2
 
+from harness.docs import read_hcl
 from harness.terraform import REPO_ROOT
 
 README_PATH = REPO_ROOT / "README.md"
@@ -83,3 +84,52 @@ def test_every_relative_link_reaches_a_file_and_heading() -> None:
                 broken.append(f"{page.relative_to(REPO_ROOT)}: {link}")
 
     assert not broken
+
+
+def _object_attributes(type_expression: str) -> set[str] | None:
+    """The attribute names of an object(...) type at its top level, None for any other type."""
+    body = type_expression.removeprefix("${").removesuffix("}")
+    if not body.startswith("object({"):
+        return None
+    names, depth, token = set(), 0, ""
+    for character in body.removeprefix("object({"):
+        if character in "({[":
+            depth += 1
+        elif character in ")}]":
+            depth -= 1
+        elif depth == 0 and character == "=":
+            names.add(token.strip().split(",")[-1].strip())
+            token = ""
+            continue
+        if depth == 0 and character != "=":
+            token += character
+    return names
+
+
+def test_every_setting_the_readme_shows_is_an_input_with_the_attributes_it_declares() -> None:
+    """Terraform drops an attribute that an object input does not declare, without a word: a
+    misspelt example would teach a setting that does nothing."""
+    variables = {
+        name: block
+        for entry in read_hcl((REPO_ROOT / "variables.tf").read_text())["variable"]
+        for name, block in entry.items()
+    }
+    blocks = re.findall(r"^```hcl\n(.*?)^```", README, re.S | re.M)
+    shown: dict[str, Any] = {}
+    for block in blocks:
+        parsed = read_hcl(block)
+        for settings in [body for module in parsed.get("module", []) for body in module.values()] or [parsed]:
+            shown.update(
+                {key: value for key, value in settings.items() if not key.startswith("__") and key != "source"}
+            )
+
+    assert len(shown) > 20
+    assert sorted(set(shown) - set(variables)) == []
+    wrong = {
+        name: sorted(set(value) - attributes)
+        for name, value in shown.items()
+        if isinstance(value, dict)
+        and (attributes := _object_attributes(variables[name]["type"])) is not None
+        and set(value) - attributes
+    }
+    assert wrong == {}
