@@ -1,5 +1,4 @@
 """Operator CLI for a glue-workflow-loop state machine: ``python -m glue_loop --help``."""
 
-# The module's release: the package, CHANGELOG.md and the usage blocks carry this one number
-# (tests/test_release.py).
+# The module's release: the package and CHANGELOG.md carry this one number (tests/test_release.py).
 __version__ = "0.1.0"

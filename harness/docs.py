@@ -167,6 +167,12 @@ def _named_blocks(files: list[dict[str, Any]], kind: str) -> list[tuple[str, dic
     ]
 
 
+def module_variables(directory: Path = REPO_ROOT) -> dict[str, dict[str, Any]]:
+    """Each variable block of a module, by name, as read_hcl reads it."""
+    files = [read_hcl(path.read_text()) for path in sorted(directory.glob("*.tf"))]
+    return dict(_named_blocks(files, "variable"))
+
+
 def _cell(text: str) -> str:
     # A pipe ends a table cell even inside a code span.
     return text.replace("|", "\\|")

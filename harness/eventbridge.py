@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from harness.emulator import ACCOUNT_ID, REGION, AwsEmulator
 from harness.glue_simulator import GlueRunSimulator, events_until_and_at_run_end
+from harness.loop import entered_states
 from harness.plans import planned_resources, rendered_definition
 
 # Creates a state machine in the emulator (name, definition, type) and returns its ARN.
@@ -76,9 +77,8 @@ class RuleDelivery:
             if described["status"] != "RUNNING":
                 return described
             time.sleep(0.05)
-        history = self._sfn.get_execution_history(executionArn=execution_arn, reverseOrder=True, maxResults=3)
-        last = [(event["type"], event.get("stateEnteredEventDetails", {}).get("name")) for event in history["events"]]
-        raise TimeoutError(f"{execution_arn} still running after {timeout} s; its last events: {last}")
+        last = entered_states(self._sfn, execution_arn)[-3:]
+        raise TimeoutError(f"{execution_arn} still running after {timeout} s; the last states it entered: {last}")
 
 
 def transformed(input_transformer: dict[str, Any], event: dict[str, Any]) -> str:

@@ -31,10 +31,11 @@ def test_help_shows_the_defaults_and_describes_every_option() -> None:
     assert undescribed == []
 
 
-def kept_demo(*arguments: str) -> tuple[subprocess.Popen[str], str]:
-    """The demo with --keep, read up to the commands it prints for the kept loop."""
+def demo_until(line_start: str, *arguments: str) -> tuple[subprocess.Popen[str], str]:
+    """The demo in a process group of its own (which gets the SIGINT as a terminal's Ctrl-C reaches
+    its foreground job), read up to its first line that starts with ``line_start``."""
     process = subprocess.Popen(
-        [*DEMO, *arguments, "--keep"],
+        [*DEMO, *arguments],
         cwd=REPO_ROOT,
         env=ENVIRONMENT,
         stdout=subprocess.PIPE,
@@ -46,14 +47,16 @@ def kept_demo(*arguments: str) -> tuple[subprocess.Popen[str], str]:
     seen = []
     for line in process.stdout:
         seen.append(line)
-        if line.startswith("Ctrl-C here destroys everything."):
+        if line.startswith(line_start):
             break
     return process, "".join(seen)
 
 
 def test_demo_drives_runs_recovers_one_stops_on_the_injected_failure_and_cleans_up() -> None:
-    process, shown = kept_demo(
-        "--runs", "3", "--fail-once-at-run", "1", "--fail-at-run", "3", "--fail-node", "crawl_stores"
+    # Up to the commands it prints for the kept loop.
+    process, shown = demo_until(
+        "Ctrl-C here destroys everything.",
+        *("--runs", "3", "--fail-once-at-run", "1", "--fail-at-run", "3", "--fail-node", "crawl_stores", "--keep"),
     )
     try:
         # Every command the demo prints for the kept loop, run as printed, in the order printed.
@@ -171,25 +174,10 @@ def test_pacing_demo_backs_off_after_idle_runs_and_a_dropped_file_wakes_the_loop
 
 
 def test_ctrl_c_mid_run_still_destroys_everything() -> None:
-    # In a process group of its own, which gets the SIGINT as a terminal's Ctrl-C reaches its foreground job.
-    process = subprocess.Popen(
-        [*DEMO, "--runs", "50", "--fail-at-run", "0"],
-        cwd=REPO_ROOT,
-        env=ENVIRONMENT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        process_group=0,
-    )
-    assert process.stdout is not None
-    seen = []
-    for line in process.stdout:
-        seen.append(line)
-        if line.startswith("  poll "):
-            os.killpg(process.pid, signal.SIGINT)
-            break
+    process, shown = demo_until("  poll ", "--runs", "50", "--fail-at-run", "0")
+    os.killpg(process.pid, signal.SIGINT)
     rest, _ = process.communicate(timeout=120)
-    output = "".join(seen) + rest
+    output = shown + rest
 
     assert process.returncode == 130, output
     assert "terraform destroy" in output

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from conftest import PLAN_CONFIGS
-from harness.docs import read_hcl
+from harness.docs import module_variables
 from harness.emulator import ACCOUNT_ID
 from harness.plans import planned_resources, rendered_definition
-from harness.terraform import REPO_ROOT, TerraformWorkspace
+from harness.terraform import TerraformWorkspace
 
 Plan = Callable[[str], dict[str, Any]]
 
@@ -211,11 +211,7 @@ def test_every_bad_variable_is_refused_with_a_message_naming_it_and_the_rule(roo
 def test_the_documented_derived_poll_budget_is_what_the_default_derives(plan: Plan) -> None:
     """The description's figure is the derived value; tests/validation.tftest.hcl shows that setting it
     is accepted and one more refused."""
-    variables = {
-        name: block
-        for entry in read_hcl((REPO_ROOT / "variables.tf").read_text())["variable"]
-        for name, block in entry.items()
-    }
+    variables = module_variables()
     documented = re.search(r"\(([\d,]+) polls with the defaults", variables["max_polls_per_execution"]["description"])
     config = rendered_definition(plan("default"))["States"]["ApplyDefaults"]["Parameters"]["config"]
 

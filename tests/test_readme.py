@@ -10,7 +10,7 @@ from typing import Any
 
 import hcl2
 
-from harness.docs import read_hcl
+from harness.docs import module_variables, read_hcl
 from harness.terraform import REPO_ROOT
 
 README_PATH = REPO_ROOT / "README.md"
@@ -109,11 +109,7 @@ def _object_attributes(type_expression: str) -> set[str] | None:
 def test_every_setting_the_readme_shows_is_an_input_with_the_attributes_it_declares() -> None:
     """Terraform drops an attribute that an object input does not declare, without a word: a
     misspelt example would teach a setting that does nothing."""
-    variables = {
-        name: block
-        for entry in read_hcl((REPO_ROOT / "variables.tf").read_text())["variable"]
-        for name, block in entry.items()
-    }
+    variables = module_variables()
     blocks = re.findall(r"^```hcl\n(.*?)^```", README, re.S | re.M)
     shown: dict[str, Any] = {}
     for block in blocks:
