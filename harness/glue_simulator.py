@@ -948,7 +948,7 @@ _ERROR_MESSAGES: Mapping[str, Mapping[str, str]] = {
     "pythonshell": {
         "FAILED": (
             "Traceback (most recent call last): ... ValueError: the script raised an error (its traceback is in"
-            " the log group /aws-glue/python-jobs/error)"
+            " the job run's CloudWatch logs)"
         ),
         **_STOPPED_EARLY,
     },
