@@ -142,7 +142,7 @@ def plan_together(
     workspace = TerraformWorkspace(copy_root, WRAPPER_DIR, endpoint_url, region)
     other_regions = sorted({config.region for config in modules.values() if config.region not in (None, region)})
     (workspace.directory / "regions.tf").write_text(
-        "\n".join(provider_block(endpoint_url, other, alias=_alias(other)) for other in other_regions)
+        "\n".join(provider_block(other, alias=_alias(other)) for other in other_regions)
     )
     wrapper = wrapper_configuration(modules, module_outputs(workspace.directory.parent), region)
     (workspace.directory / "plans.tf.json").write_text(json.dumps(wrapper, indent=2))
