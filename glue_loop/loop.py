@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +50,9 @@ class Node:
     kind: str  # JOB or CRAWLER
     state: str | None  # None: not run (yet) in this workflow run
     error: str | None
+    # In a run the loop resumed: True for a node Glue did not run again, whose results it copied
+    # from the resumed run. None in any other run.
+    copied: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,12 @@ class GlueRun:
     statistics: dict[str, int]
     nodes: list[Node]
     error: str | None
+    # In a run the loop resumed, the run it resumed, as the loop recorded it. Not GetWorkflowRun's
+    # PreviousRunId: "the ID of the previous workflow run" ("WorkflowRun", AWS Glue API reference) may
+    # name the run before a run that resumes nothing, as moto's does.
+    resumes_run_id: str | None = None
+    # The graph's edges by name, triggers included: each node's successors.
+    successors: dict[str, list[str]] = field(default_factory=dict)
 
 
 @functools.cache
@@ -168,14 +177,20 @@ class Loop:
         if last_run is None:
             return None
         run = self._glue.get_workflow_run(Name=self.workflow, RunId=last_run["WorkflowRunId"], IncludeGraph=True)["Run"]
+        graph = run.get("Graph", {})
+        names = {node["UniqueId"]: node["Name"] for node in graph.get("Nodes", [])}
+        successors: dict[str, list[str]] = {}
+        for edge in graph.get("Edges", []):
+            successors.setdefault(names[edge["SourceId"]], []).append(names[edge["DestinationId"]])
         return GlueRun(
             run_id=run["WorkflowRunId"],
             status=run["Status"],
             started=run.get("StartedOn"),
             completed=run.get("CompletedOn"),
             statistics=run.get("Statistics", {}),
-            nodes=[_node(node) for node in run.get("Graph", {}).get("Nodes", []) if node["Type"] != "TRIGGER"],
+            nodes=[_node(node) for node in graph.get("Nodes", []) if node["Type"] != "TRIGGER"],
             error=run.get("ErrorMessage"),
+            successors=successors,
         )
 
     def stop_glue_run(self, run_id: str) -> None:

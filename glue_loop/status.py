@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -83,6 +83,9 @@ def gather(loop: Loop, limit: int) -> Status:
     position = loop.position(running[0].arn) if running else None
     live_state = position.state if position else None
     pause_parameter = loop.definition.pause_parameter
+    recovery = live_recovery(position.data) if position else None
+    stop = last_stop(executions, loop)
+    attempts = [*(recovery.attempts if recovery else []), *(stop.recovery_attempts if stop else [])]
     return Status(
         state_machine_arn=loop.arn,
         workflow=loop.workflow,
@@ -90,13 +93,33 @@ def gather(loop: Loop, limit: int) -> Status:
         live=[execution.name for execution in running],
         live_state=live_state,
         live_waiting=waiting(loop.definition.run_wait) if live_state == WAIT_FOR_RUN else None,
-        live_recovery=live_recovery(position.data) if position else None,
+        live_recovery=recovery,
         live_next_run=next_run(position) if position else None,
-        glue_run=loop.glue_run(),
+        glue_run=marked_copies(loop.glue_run(), attempts),
         pause_parameter=pause_parameter,
         pause_flag=loop.pause_flag() if pause_parameter else None,
-        last_stop=last_stop(executions, loop),
+        last_stop=stop,
     )
+
+
+def marked_copies(run: GlueRun | None, attempts: list[RecoveryAttempt]) -> GlueRun | None:
+    """A run the loop resumed, its nodes marked run again or copied. Glue runs "the selected nodes
+    and all nodes that are downstream from the selected nodes" (ResumeWorkflowRun, AWS Glue API
+    reference); "the nodes that didn't run in the resumed workflow are copied from the run graph of
+    the original workflow run" ("Repairing and resuming a workflow run", AWS Glue developer guide).
+    The loop selects the failed nodes it records; how GetWorkflowRun tells a copied node from one
+    run again AWS does not document, so the graph's edges decide, not the node's details."""
+    attempt = next((each for each in attempts if run and each.resumed_run_id == run.run_id), None)
+    if run is None or attempt is None:
+        return run
+    ran, pending = set(), list(attempt.failed_nodes)
+    while pending:
+        node = pending.pop()
+        if node not in ran:
+            ran.add(node)
+            pending += run.successors.get(node, [])
+    nodes = [replace(node, copied=node.name not in ran) for node in run.nodes]
+    return replace(run, nodes=nodes, resumes_run_id=attempt.run_id)
 
 
 def waiting(run_wait: RunWait | None) -> str | None:
@@ -261,11 +284,24 @@ def _glue_run(run: GlueRun | None) -> list[str]:
         f"Glue run       {run.run_id} {run.status}, started {_time(run.started)}, completed {_time(run.completed)}"
     ]
     lines += [f"               {run.error}"] if run.error else []
+    if run.resumes_run_id:
+        lines.append(f"Resumes run    {run.resumes_run_id}")
     if run.statistics:
         counts = ", ".join(f"{run.statistics.get(key, 0)} {label}" for key, label in STATISTICS.items())
         lines.append(f"Actions        {run.statistics.get('TotalActions', 0)}: {counts}")
-    rows = [("", "node", "type", "state", "error")]
-    rows += [("", node.name, node.kind, node.state or "-", node.error or "") for node in run.nodes]
+    marked = any(node.copied is not None for node in run.nodes)
+    rows = [("", "node", "type", "state", *(["in this run"] if marked else []), "error")]
+    rows += [
+        (
+            "",
+            node.name,
+            node.kind,
+            node.state or "-",
+            *([f"copied from {run.resumes_run_id}" if node.copied else "runs again"] if marked else []),
+            node.error or "",
+        )
+        for node in run.nodes
+    ]
     return lines + (_table(rows) if run.nodes else [])
 
 

@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 
 from python_terraform import IsFlagged, IsNotFlagged, Terraform
 
@@ -82,18 +81,32 @@ def provider_block(region: str, alias: str | None = None) -> str:
 
 
 class _Terraform(Terraform):
-    """python-terraform with environment variables of its own for every command it runs (it passes
-    its process's environment to each): AWS_ENDPOINT_URL, the endpoint of every service for the AWS
-    SDKs ("Service-specific endpoints", AWS SDKs and Tools Reference Guide), which hashicorp/aws reads
-    as its SDK does ("Custom Service Endpoints" guide of the provider), and a provider to reattach to."""
+    """python-terraform, each command run with environment variables of its own added to the process's:
+    AWS_ENDPOINT_URL, the endpoint of every service for the AWS SDKs ("Service-specific endpoints", AWS
+    SDKs and Tools Reference Guide), which hashicorp/aws reads as its SDK does ("Custom Service Endpoints"
+    guide of the provider), and a provider to reattach to. python-terraform passes os.environ as it is,
+    and changing os.environ for a command (patch.dict clears and refills it) would race with the
+    emulator's threads, which read it to build their clients."""
 
     def __init__(self, working_dir: str) -> None:
         super().__init__(working_dir=working_dir)
         self.environment: dict[str, str] = {}
 
-    def cmd(self, cmd: str, *args: Any, **kwargs: Any) -> tuple[int | None, str, str]:
-        with patch.dict(os.environ, self.environment):
-            return super().cmd(cmd, *args, **kwargs)
+    def cmd(self, cmd: str, *args: Any, **kwargs: Any) -> tuple[int, str, str]:
+        """python-terraform's cmd (captured output, no exception) with this environment."""
+        command = self.generate_cmd_string(cmd, *args, **kwargs)
+        result = subprocess.run(
+            command,
+            cwd=self.working_dir,
+            env={**os.environ, **self.environment},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode == 0:
+            self.read_state_file()
+        self.temp_var_files.clean_up()
+        return result.returncode, result.stdout, result.stderr
 
 
 class TerraformWorkspace:

@@ -361,20 +361,27 @@ def loop_machine(make_loop: Callable[..., str]) -> str:
 
 
 @pytest.fixture
-def make_events_loop(
-    emulator: AwsEmulator,
-    plan: Callable[[str], dict[str, Any]],
-    glue: GlueRunSimulator,
-    create_machine: Callable[..., str],
-) -> Callable[..., EventsLoop]:
-    """Creates events mode loops as Terraform renders them (1 s polls), each with its own pause
-    flag and token table and its own callback state machine (its watch of a running run changed
-    by callback_watch_seconds), on EVENTS_WORKFLOW's trigger graph."""
+def events_workflow(emulator: AwsEmulator) -> str:
+    """EVENTS_WORKFLOW with its trigger graph (EVENTS_GRAPH)."""
     glue_client = emulator.client("glue")
     if EVENTS_WORKFLOW not in glue_client.list_workflows()["Workflows"]:
         glue_client.create_workflow(Name=EVENTS_WORKFLOW, MaxConcurrentRuns=1)
         for trigger in EVENTS_GRAPH:
             glue_client.create_trigger(WorkflowName=EVENTS_WORKFLOW, **trigger)
+    return EVENTS_WORKFLOW
+
+
+@pytest.fixture
+def make_events_loop(
+    emulator: AwsEmulator,
+    plan: Callable[[str], dict[str, Any]],
+    glue: GlueRunSimulator,
+    create_machine: Callable[..., str],
+    events_workflow: str,
+) -> Callable[..., EventsLoop]:
+    """Creates events mode loops as Terraform renders them (1 s polls), each with its own pause
+    flag and token table and its own callback state machine (its watch of a running run changed
+    by callback_watch_seconds), on EVENTS_WORKFLOW's trigger graph."""
 
     def make(callback_watch_seconds: int | None = None, config: str = "events", **settings: int | str) -> EventsLoop:
         name = f"loop-{uuid.uuid4().hex[:12]}"

@@ -253,8 +253,9 @@ def test_a_late_callback_holding_the_token_of_a_timed_out_wait_is_harmless(
     Functions refuses the old token, and the callback reads the table again for a fresh one
     (that of the loop's next run, if the loop leaves one while the callback still reads)."""
     # The callback must read and claim the restored token before the loop's next safety poll
-    # reads the run ended and moves on: a poll long enough for a loaded machine to start it.
-    loop = make_events_loop(safety_poll_seconds=5, callback_watch_seconds=WATCH)
+    # reads the run ended and moves on: a poll long enough for a loaded machine to start it (5 s
+    # was not, once in a full make test: the loop moved on first and the callback found a valid token).
+    loop = make_events_loop(safety_poll_seconds=10, callback_watch_seconds=WATCH)
     glue.script(EVENTS_WORKFLOW, WAITS_FOR_AN_EVENT)
     start(sfn, loop.arn)
     run_id = token_run(emulator, loop, glue, 1)

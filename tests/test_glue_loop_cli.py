@@ -246,7 +246,7 @@ def test_status_of_a_stopped_loop_shows_the_stop_reason_and_the_failing_node(
     assert [line.split()[-2:] for line in executions] == [["2", "2"], ["-", "-"]], "run and sequence from the input"
 
 
-def recovering_loop(make_loop: Callable[..., str], max_attempts: int, **settings: int) -> str:
+def recovering_loop(make_loop: Callable[..., str], max_attempts: int, **settings: int | str) -> str:
     return make_loop(recovery_enabled=True, recovery_backoff_seconds=0, recovery_max_attempts=max_attempts, **settings)
 
 
@@ -286,6 +286,52 @@ def test_status_of_a_loop_stopped_after_recovery_shows_every_resume_and_its_outc
             "outcome": "stopped the loop: GlueWorkflowActionsFailed",
         },
     ]
+
+
+def test_status_of_a_run_the_loop_resumed_marks_each_node_run_again_or_copied(
+    cli: Cli, sfn: Any, make_loop: Callable[..., str], glue: GlueRunSimulator, events_workflow: str
+) -> None:
+    """crawl-sales, then transform-sales, then publish-sales: transform-sales fails, and again in the
+    run that resumes it. The resumed run runs it and publish-sales downstream of it; Glue copies
+    crawl-sales from the first run."""
+    failing = RunOutcome(node_states={"transform-sales": "FAILED"})
+    glue.script(events_workflow, failing, failing)
+    loop = recovering_loop(make_loop, max_attempts=1, workflow=events_workflow)
+    cli("start", loop)
+    wait_until_stopped(sfn, loop)
+
+    text = cli("status", loop).out
+    report = json.loads(cli("status", loop, "--json").out)
+
+    first, resumed = (run.run_id for run in glue.runs_of(events_workflow))
+    assert f"Glue run       {resumed} COMPLETED" in text, text
+    assert f"Resumes run    {first}" in text
+    lines = text.splitlines()
+    header = next(index for index, line in enumerate(lines) if line.split()[:2] == ["node", "type"])
+    rows = {line.split()[0]: re.split(r"\s{2,}", line.strip()) for line in lines[header + 1 : header + 4]}
+    assert lines[header].split() == ["node", "type", "state", "in", "this", "run", "error"]
+    assert rows["crawl-sales"][:4] == ["crawl-sales", "CRAWLER", "SUCCEEDED", f"copied from {first}"]
+    assert rows["transform-sales"][:4] == ["transform-sales", "JOB", "FAILED", "runs again"]
+    assert rows["publish-sales"][:4] == ["publish-sales", "JOB", "-", "runs again"]
+    assert report["glue_run"]["resumes_run_id"] == first
+    assert {node["name"]: node["copied"] for node in report["glue_run"]["nodes"]} == {
+        "crawl-sales": True,
+        "transform-sales": False,
+        "publish-sales": False,
+    }
+
+
+def test_status_of_a_run_the_loop_did_not_resume_marks_no_node(
+    cli: Cli, sfn: Any, make_loop: Callable[..., str], glue: GlueRunSimulator, events_workflow: str
+) -> None:
+    glue.script(events_workflow, RunOutcome(node_states={"transform-sales": "FAILED"}))
+    loop = make_loop(workflow=events_workflow)
+    cli("start", loop)
+    wait_until_stopped(sfn, loop)
+
+    text = cli("status", loop).out
+
+    assert "Resumes run" not in text and "in this run" not in text and "copied" not in text
 
 
 def test_status_of_a_loop_stopped_without_recovery_lists_no_resumes(
