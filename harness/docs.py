@@ -173,6 +173,68 @@ def module_variables(directory: Path = REPO_ROOT) -> dict[str, dict[str, Any]]:
     return dict(_named_blocks(files, "variable"))
 
 
+def _optional_default(attribute_type: str) -> tuple[bool, Any]:
+    """Whether an object attribute's type, ``optional(type, default)``, gives a default, and which."""
+    arguments = attribute_type.removeprefix("${optional(").removesuffix(")}")
+    depth = 0
+    for index, character in enumerate(arguments):
+        depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(character, 0)
+        if character == "," and depth == 0:
+            return True, read_hcl(f"default = {arguments[index + 1 :].strip()}\n")["default"]
+    return False, None
+
+
+def object_defaults(variable: dict[str, Any]) -> dict[str, Any] | None:
+    """An object variable's attributes with their defaults (``optional(type, default)`` in its type);
+    None for a variable of another type."""
+    type_expression = str(variable.get("type", "")).removeprefix("${").removesuffix("}")
+    if not type_expression.startswith("object("):
+        return None
+    attributes = read_hcl(f"attributes = {type_expression.removeprefix('object(').removesuffix(')')}\n")
+    defaults = {name: _optional_default(kind) for name, kind in attributes["attributes"].items()}
+    return {name: default for name, (has_default, default) in defaults.items() if has_default}
+
+
+# "Defaults to <name>-task-tokens." in a variable's description; "name (defaults to name)" for an attribute.
+_DERIVED = re.compile(r"\bDefaults to (\S+?)\.?(?:\s|$)")
+_DERIVED_ATTRIBUTE = re.compile(r"\b(\w+) \(defaults to (\S+?)\)")
+
+
+def _derived(text: str, name: str) -> str:
+    return name if text == "name" else text.replace("<name>", name)
+
+
+def documented_values(variables: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
+    """What the variables' blocks say each input is when it is not set, for a module called ``name``:
+    its default, an object's attributes with their own defaults, and the value a description says a
+    name defaults to ("Defaults to <name>-task-tokens.", "name (defaults to name)")."""
+    values: dict[str, Any] = {}
+    for variable_name, variable in variables.items():
+        if "default" not in variable:
+            continue
+        attributes = object_defaults(variable)
+        description = str(variable.get("description", ""))
+        if attributes is not None:
+            for attribute, derived in _DERIVED_ATTRIBUTE.findall(description):
+                attributes[attribute] = _derived(derived, name)
+            values[variable_name] = attributes
+        elif derived_name := _DERIVED.search(description):
+            values[variable_name] = _derived(derived_name[1], name)
+        else:
+            values[variable_name] = variable["default"]
+    return values
+
+
+def documented_examples(variables: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """The examples a variable's validation messages give of a good value: '(for example "/" or "/data/")'."""
+    examples: dict[str, list[str]] = {}
+    for variable_name, variable in variables.items():
+        for rule in variable.get("validation", []):
+            for given in re.findall(r"\(for example ([^)]*)\)", str(rule.get("error_message", ""))):
+                examples.setdefault(variable_name, []).extend(re.findall(r'"([^"]*)"', given))
+    return examples
+
+
 def _cell(text: str) -> str:
     # A pipe ends a table cell even inside a code span.
     return text.replace("|", "\\|")

@@ -55,6 +55,35 @@ OVER_QUOTA_WORKFLOW = "large-graph-over-quota"
 
 # A region of each partition (aws, aws-cn, aws-us-gov).
 PARTITION_REGIONS = {"aws": REGION, "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
+# Events mode with a dashboard: every name that derives from `name` is used (tests/test_plan.py).
+DOCUMENTED_BASE: dict[str, Any] = {
+    "name": "documented",
+    "glue_workflow_name": EVENTS_WORKFLOW,
+    "completion_mode": "events",
+    "completion_events": {"job_names": ["publish-sales"]},
+    "create_dashboard": True,
+}
+
+
+def with_documented_values(base: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with every other input, and every other attribute of an object input, set to the value
+    its documentation says it has when unset."""
+    documented = docs.documented_values(docs.module_variables(), base["name"])
+    return {
+        **documented,
+        **{
+            name: {**documented[name], **value} if isinstance(documented.get(name), dict) else value
+            for name, value in base.items()
+        },
+    }
+
+
+# The examples of good values that the variables' validation messages give, each planned on DOCUMENTED_BASE.
+DOCUMENTED_EXAMPLES = {
+    f"example_{variable}_{number}": (variable, value)
+    for variable, values in docs.documented_examples(docs.module_variables()).items()
+    for number, value in enumerate(values)
+}
 # Every configuration of the root module that a test plans, by name: all planned together, by one
 # terraform plan (harness.plans.plan_together), the first time a test asks for one.
 PLAN_CONFIGS: dict[str, dict[str, Any]] = {
@@ -126,6 +155,9 @@ PLAN_CONFIGS: dict[str, dict[str, Any]] = {
         "poll_interval_seconds": 1,
     },
     **{f"docs_{name}": config for name, config in docs.PLAN_CONFIGS.items()},
+    "documented_base": DOCUMENTED_BASE,
+    "documented_values": with_documented_values(DOCUMENTED_BASE),
+    **{name: {**DOCUMENTED_BASE, variable: value} for name, (variable, value) in DOCUMENTED_EXAMPLES.items()},
     # Events mode with the sample workflow and an existing topic, in a region of each partition
     # (PARTITION_REGIONS): every definition is known at plan.
     **{

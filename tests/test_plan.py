@@ -11,7 +11,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from conftest import PLAN_CONFIGS
+import pytest
+
+from conftest import DOCUMENTED_BASE, DOCUMENTED_EXAMPLES, PLAN_CONFIGS, with_documented_values
 from harness.docs import module_variables
 from harness.emulator import ACCOUNT_ID
 from harness.plans import planned_resources, rendered_definition
@@ -217,3 +219,37 @@ def test_the_documented_derived_poll_budget_is_what_the_default_derives(plan: Pl
 
     assert documented is not None
     assert int(documented[1].replace(",", "")) == config["max_polls_per_execution"]
+
+
+def _planned(view: dict[str, Any]) -> dict[str, Any]:
+    """What a plan would create: each resource's planned values and each output's, by address."""
+    return {"resources": planned_resources(view), "outputs": view["planned_values"]["outputs"]}
+
+
+def test_every_input_set_to_its_documented_value_plans_as_if_left_unset(plan: Plan) -> None:
+    """Each input set explicitly to its default, each object attribute to the default its type gives, and
+    each name to what its description says it defaults to ("Defaults to <name>-task-tokens."): a
+    documented value the module refused, or a description that says another value than the module
+    derives, fails here."""
+    documented = with_documented_values(DOCUMENTED_BASE)
+    derived_names = ["token_table_name", "pause_parameter_name", "role_name", "cloudwatch_log_group_name"]
+
+    assert {name: documented[name] for name in derived_names} == {
+        "token_table_name": "documented-task-tokens",
+        "pause_parameter_name": "/glue-workflow-loop/documented/paused",
+        "role_name": "documented",
+        "cloudwatch_log_group_name": "/aws/vendedlogs/states/documented",
+    }
+    assert documented["recovery"]["on_actions"] == ["failed", "timed_out"]
+    assert set(documented) == {name for name, variable in module_variables().items() if "default" in variable} | {
+        "name"
+    }
+    assert _planned(plan("documented_values")) == _planned(plan("documented_base"))
+
+
+@pytest.mark.parametrize("config", DOCUMENTED_EXAMPLES)
+def test_every_example_a_validation_message_gives_is_accepted_and_planned(plan: Plan, config: str) -> None:
+    variable, value = DOCUMENTED_EXAMPLES[config]
+    default = module_variables()[variable]["default"]
+
+    assert (_planned(plan(config)) == _planned(plan("documented_base"))) == (value == default)
