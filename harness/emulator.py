@@ -12,6 +12,10 @@ from typing import Any
 
 import boto3
 from moto.server import ThreadedMotoServer
+from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
+from moto.stepfunctions.parser.asl.component.common.payload.payloadvalue.payloadbinding.payload_binding import (
+    PayloadBindingValue,
+)
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
@@ -26,20 +30,78 @@ ACCOUNT_ID = "123456789012"
 _parse_with_antlr = AmazonStateLanguageParser.parse
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=64)
 def _syntax_tree(definition: str) -> Any:  # antlr4's ParserRuleContext
     return _parse_with_antlr(definition)[1]
+
+
+# The loop's settings: the one part of its definition that tests change from machine to machine, with
+# its pause parameter's name and harness.asl.with_config's settings. Parsed apart (see below).
+_SETTINGS = ("ApplyDefaults", "config")
+_SETTINGS_PARSED_APART = "settings parsed apart"
+
+
+def _settings_apart(definition: str) -> tuple[str, str] | None:
+    """The definition with its settings replaced by a marker, and the settings as a definition of their
+    own (a Pass state with them); None for a definition that is not a loop's, or whose text json.dumps
+    would not write as it is: moto reads some strings with their escapes as written (Terraform's
+    jsonencode writes "&" as \\u0026), so the text of every other state must stay the same."""
+    try:
+        document = json.loads(definition)
+        parameters = document["States"][_SETTINGS[0]]["Parameters"]
+        settings = parameters[_SETTINGS[1]]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if json.dumps(document) != definition:
+        return None
+    parameters[_SETTINGS[1]] = _SETTINGS_PARSED_APART
+    alone = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {_SETTINGS[1]: settings}, "End": True}}}
+    return json.dumps(document), json.dumps(alone)
+
+
+def _settings_value(tree: Any) -> Any:
+    """The settings' value in the syntax tree of a definition made by _settings_apart."""
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ASLParser.Payload_binding_valueContext):
+            return node.payload_value_decl()
+        pending.extend(getattr(node, "children", None) or [])
+    raise ValueError("no settings in the definition of the settings")
+
+
+class _PreprocessorWithSettings(Preprocessor):
+    """moto's Preprocessor, which takes the settings' value from the syntax tree of their own definition
+    where the loop's definition has the marker."""
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__()
+        self._settings = settings
+
+    def visitPayload_binding_value(self, ctx: ASLParser.Payload_binding_valueContext) -> PayloadBindingValue:
+        binding: PayloadBindingValue = super().visitPayload_binding_value(ctx)
+        if binding.field == _SETTINGS[1] and ctx.payload_value_decl().getText() == json.dumps(_SETTINGS_PARSED_APART):
+            return PayloadBindingValue(field=binding.field, payload_value=self.visit(self._settings))
+        return binding
 
 
 def _parse_from_a_kept_syntax_tree(definition: str) -> tuple[EvalComponent, Any]:
     """moto lexes and parses a definition with a pure-Python ANTLR parser when the provider validates
     it, when a state machine is created and again for every execution: a fifth of the CPU the tests
-    spent in Python (0.3 CPU-s a parse). The syntax tree depends on the text alone, so one is kept per
-    definition; the evaluation components are still built from it afresh each time, as moto builds
-    them. A definition seen for the first time is preprocessed twice (once inside moto's parse, about
-    0.05 CPU-s wasted): reusing that program would mean copying moto's lexer and parser set-up."""
-    tree = _syntax_tree(definition)
-    return Preprocessor().visit(tree), tree
+    spent in Python (0.3 CPU-s a parse of the loop's). The syntax tree depends on the text alone, so
+    one is kept per definition; the evaluation components are still built from it afresh each time,
+    as moto builds them. Tests create a loop per test, each with its own pause parameter and settings,
+    which would make every creation a parse of the whole definition: a loop's settings are parsed
+    apart, so its syntax tree is kept once for every loop of a definition and only its settings are
+    parsed per loop. (A definition seen for the first time is preprocessed twice, once inside moto's
+    parse, about 0.05 CPU-s wasted: reusing that program would mean copying moto's parser set-up.)"""
+    apart = _settings_apart(definition)
+    if apart is None:
+        tree = _syntax_tree(definition)
+        return Preprocessor().visit(tree), tree
+    template, settings = apart
+    tree = _syntax_tree(template)
+    return _PreprocessorWithSettings(_settings_value(_syntax_tree(settings))).visit(tree), tree
 
 
 _create_task_client = boto_client.boto_client_for
