@@ -66,6 +66,18 @@ LAG_DELAY_GOAL = 10
 ENDS_BY_EVENT = RunOutcome(failed=1, running_polls=UNTIL_FINISHED)
 WAKE_SETTINGS = {"pacing": {"enabled": True}, "wake_on_data": {"enabled": True, "bucket_name": "bench-landing"}}
 COMPARISON_PLOT = REPO_ROOT / "docs" / "comparison.svg"
+# The headers of the tables the bench prints (docs/design.md shows them; tests/test_docs.py holds it to them).
+RUN_LENGTHS_HEADER = (
+    "run",
+    "poll",
+    "polls",
+    "executions",
+    "most events in one",
+    "state transitions",
+    "no handoff: events",
+)
+LAG_HEADER = ("status lag", "mean delay", "worst delay", f"goal: worst <= lag + {LAG_DELAY_GOAL} s")
+MODES_HEADER = ("run", "mode", "run reads (loop + callbacks)", "state transitions", "callback executions")
 
 
 class Bench:
@@ -186,7 +198,7 @@ def print_lag_delays(bench: Bench, events_plan: dict[str, Any]) -> None:
     """Events mode's detection delay when the run still reads RUNNING for a while after its last
     node's event: the callback watches it (completion_events.callback_watch_seconds)."""
     print(f"Events mode, the run reading RUNNING for a lag after its last event ({LAG_SAMPLES} runs each):")
-    rows = [("status lag", "mean delay", "worst delay", f"goal: worst <= lag + {LAG_DELAY_GOAL} s")]
+    rows = [LAG_HEADER]
     for lag in STATUS_LAGS:
         delays = [bench.event_detection_delay(events_plan, lag) for _ in range(LAG_SAMPLES)]
         met = "met" if max(delays) <= lag + LAG_DELAY_GOAL else "MISSED"
@@ -224,7 +236,7 @@ def compare_modes(
     print(f"events mode {base:g} + {per_safety_poll:g} per safety poll")
     print(f"Callback executions (EXPRESS) per run: one per job or crawler event, {callbacks} for this 3-action run\n")
 
-    rows = [("run", "mode", "run reads (loop + callbacks)", "state transitions", "callback executions")]
+    rows = [MODES_HEADER]
     for label in ("1 h", "48 h"):
         seconds = RUN_LENGTHS[label]
         for interval in (60, 10):
@@ -304,16 +316,7 @@ def main() -> int:
         print_recovered_run(bench)
         print(f"Events of an execution that spends the whole budget: {full_events} (AWS quota {QUOTA})\n")
 
-        header = (
-            "run",
-            "poll",
-            "polls",
-            "executions",
-            "most events in one",
-            "state transitions",
-            "no handoff: events",
-        )
-        rows = [header]
+        rows = [RUN_LENGTHS_HEADER]
         for label, seconds in RUN_LENGTHS.items():
             for interval in POLL_INTERVALS:
                 polls = seconds // interval

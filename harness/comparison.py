@@ -199,10 +199,11 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return sorted(values)[min(len(values) - 1, math.ceil(fraction * len(values)) - 1)]
 
 
+HEADER = ("strategy", "freshness median", "p95", "worst", "runs", "found nothing", "state transitions")
+
+
 def table_rows(outcomes: Sequence[Outcome]) -> list[tuple[str, ...]]:
-    rows: list[tuple[str, ...]] = [
-        ("strategy", "freshness median", "p95", "worst", "runs", "found nothing", "state transitions")
-    ]
+    rows: list[tuple[str, ...]] = [HEADER]
     for outcome in outcomes:
         fresh = outcome.freshness
         rows.append(

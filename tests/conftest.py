@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -329,6 +330,18 @@ def loops_wait_before_run(plan: Callable[[str], dict[str, Any]]) -> Callable[...
         return result
 
     return wait
+
+
+def status_labels(text: str) -> set[str]:
+    """The labels of glue-loop status text: each unindented line's text before its first wide gap or
+    parenthesis ("Executions (newest 2, * running)")."""
+    return {re.split(r"\s{2,}| \(", line)[0] for line in text.splitlines() if line[:1].isalnum()}
+
+
+def status_headers(text: str) -> list[list[str]]:
+    """The header rows of glue-loop status text's tables (nodes, resumes, executions)."""
+    rows = [line.split() for line in text.splitlines() if line.startswith("  ")]
+    return [row for row in rows if row[:1] in (["node"], ["resume"], ["name"])]
 
 
 def pause_parameter_of(state_machine_arn: str) -> str:

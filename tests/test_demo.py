@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 
+from conftest import status_labels
 from harness.demo import demo_parser
 from harness.terraform import REPO_ROOT
 
@@ -138,11 +139,6 @@ def test_demo_drives_runs_recovers_one_stops_on_the_injected_failure_and_cleans_
     assert_the_guides_sample_has_the_demos_columns_and_rows(header, status, metrics)
 
 
-def labels(text: str) -> set[str]:
-    """The labels of a block of the status: each unindented line's text before its first wide gap."""
-    return {re.split(r"\s{2,}", line)[0] for line in text.splitlines() if line[:1].isalnum()}
-
-
 def assert_the_guides_sample_has_the_demos_columns_and_rows(header: str, status: str, metrics: str) -> None:
     """docs/operations.md shows a run of the demo's defaults: its run table, status and metrics
     table have the columns, labels and metric rows the demo prints now (the values are a run's)."""
@@ -151,7 +147,8 @@ def assert_the_guides_sample_has_the_demos_columns_and_rows(header: str, status:
     status_sample = run_sample.split("$ python -m glue_loop status", 1)[1].split("\nExecutions", 1)[0]
 
     assert run_sample.splitlines()[0].split() == header.split()
-    assert labels(status_sample) <= labels(status) and {"Last stop", "Glue run", "Actions"} <= labels(status_sample)
+    sample_labels = status_labels(status_sample)
+    assert sample_labels <= status_labels(status) and {"Last stop", "Glue run", "Actions"} <= sample_labels
     assert [row.split()[0] for row in metrics_sample.splitlines()[1:]] == [
         row.split()[0] for row in metrics.splitlines()
     ]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness import docs
+from harness import bench, comparison, docs
+from harness.plans import rendered_definition
 from harness.terraform import REPO_ROOT
+from harness.tf_config import locals_of
 
 RUN = "run `make docs` and commit the result"
 
@@ -270,3 +273,27 @@ def test_block_is_replaced_in_place_or_added_at_the_end() -> None:
     assert added == f"# T\n\nrest\n\n{markers[0]}\nfresh\n{markers[1]}\n"
     assert replaced == f"# T\n\nmore\n\n{markers[0]}\nnewer\n{markers[1]}\n"
     assert docs.with_block("", docs.TF_DOCS, "tables") == f"{docs.TF_DOCS[0]}\ntables\n{docs.TF_DOCS[1]}\n"
+
+
+def test_the_design_guides_bench_sample_has_the_benchs_tables_and_the_modules_figures(
+    plan: Callable[[str], dict[str, Any]],
+) -> None:
+    """docs/design.md shows a run of make bench (ten minutes: not run here). Each table in it has the
+    header the bench prints now, and the figures the module itself fixes are the module's: the derived
+    history budget and the history events of a poll and of a safety poll."""
+    design = (REPO_ROOT / "docs" / "design.md").read_text()
+    samples = "\n".join(re.findall(r"^```\n(.*?)^```", design, re.S | re.M))
+    rows = {tuple(re.split(r"\s{2,}", line.strip())) for line in samples.splitlines()}
+    config = rendered_definition(plan("default"))["States"]["ApplyDefaults"]["Parameters"]["config"]
+    per_poll = locals_of(REPO_ROOT / "loop.tf")["history_events_per_poll"]
+
+    assert [
+        header
+        for header in (bench.RUN_LENGTHS_HEADER, bench.LAG_HEADER, bench.MODES_HEADER, comparison.HEADER)
+        if header not in rows
+    ] == []
+    assert f"History budget: {config['max_polls_per_execution']} polls per execution (module default)" in samples
+    assert f"History events per poll: {per_poll['poll']};" in samples
+    assert f"A safety poll costs {per_poll['events']} history events instead of a poll's {per_poll['poll']}" in (
+        " ".join(design.split())
+    )

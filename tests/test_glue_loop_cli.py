@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import glue_loop
-from conftest import EVENTS_WORKFLOW, WORKFLOW, pause_parameter_of
+from conftest import EVENTS_WORKFLOW, WORKFLOW, pause_parameter_of, status_headers, status_labels
 from glue_loop.cli import main
 from glue_loop.definition import LoopDefinition, RunWait, parse
 from glue_loop.loop import reads_as_paused, wait_before_run
@@ -321,9 +321,11 @@ def test_status_of_a_run_the_loop_resumed_marks_each_node_run_again_or_copied(
     }
 
 
-def test_status_of_a_run_the_loop_did_not_resume_marks_no_node(
+def test_status_of_a_loop_stopped_without_recovery_marks_no_node_and_reads_as_the_guide_shows(
     cli: Cli, sfn: Any, make_loop: Callable[..., str], glue: GlueRunSimulator, events_workflow: str
 ) -> None:
+    """docs/operations.md shows the status of examples/complete stopped on a failed job: the same labels
+    and table columns as the status of a loop stopped so."""
     glue.script(events_workflow, RunOutcome(node_states={"transform-sales": "FAILED"}))
     loop = make_loop(workflow=events_workflow)
     cli("start", loop)
@@ -332,6 +334,10 @@ def test_status_of_a_run_the_loop_did_not_resume_marks_no_node(
     text = cli("status", loop).out
 
     assert "Resumes run" not in text and "in this run" not in text and "copied" not in text
+    guide = (REPO_ROOT / "docs" / "operations.md").read_text().split("stopped on a failed job in the emulator:", 1)[1]
+    sample = guide.split("```\n", 1)[1].split("```", 1)[0]
+    assert status_labels(sample) == status_labels(text)
+    assert status_headers(sample) == status_headers(text) and len(status_headers(text)) == 2
 
 
 def test_status_of_a_loop_stopped_without_recovery_lists_no_resumes(
