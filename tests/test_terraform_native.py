@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 
@@ -11,6 +10,7 @@ from harness.terraform import (
     MODULE_DIRECTORIES,
     NATIVE_TEST_DIR,
     REPO_ROOT,
+    TerraformTestResults,
     TerraformWorkspace,
 )
 from harness.tf_config import RunBlock, conditions, run_blocks
@@ -23,26 +23,36 @@ def _run_blocks() -> list[RunBlock]:
 
 
 @pytest.fixture(scope="session")
-def native_tests(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TerraformWorkspace]:
-    """The module with its .tftest.hcl files and mocks, initialised once per worker, with one provider process."""
+def native_results(tmp_path_factory: pytest.TempPathFactory) -> TerraformTestResults:
+    """Every .tftest.hcl file run by one ``terraform test`` on one provider process: 44 CPU-s where a
+    command per file cost 60 (each loads the module and the provider's schema again)."""
     workspace = TerraformWorkspace(tmp_path_factory.mktemp("native"), ".")
     workspace.add_native_tests()
     workspace.init()
     with workspace.provider_served_once():
-        yield workspace
+        return workspace.test()
 
 
-# One item per file, so that xdist spreads the files over its workers.
+# An item per file, all on the worker that runs them (xdist_group), each reporting its own file.
+@pytest.mark.xdist_group("terraform-test")
 @pytest.mark.parametrize("test_file", TEST_FILES)
-def test_every_run_block_of_the_file_passes(native_tests: TerraformWorkspace, test_file: str) -> None:
-    results = native_tests.test(f"tests/{test_file}")
+def test_every_run_block_of_the_file_passes(native_results: TerraformTestResults, test_file: str) -> None:
     # Read from the file, not from Terraform's report, so that a run it skipped shows up.
     runs = {(f"tests/{test_file}", run.name) for run in run_blocks(NATIVE_TEST_DIR / test_file)}
+    reported = {run: status for run, status in native_results.runs.items() if run[0] == f"tests/{test_file}"}
+    diagnostics = [line for line in native_results.diagnostics if line.startswith(f"tests/{test_file}")]
 
-    failed = {run: status for run, status in results.runs.items() if status != "pass"}
-    assert failed == {}, "\n".join(results.diagnostics)
-    assert set(results.runs) == runs
-    assert results.summary == {"status": "pass", "passed": len(runs), "failed": 0, "errored": 0, "skipped": 0}
+    assert {run: status for run, status in reported.items() if status != "pass"} == {}, "\n".join(diagnostics)
+    assert set(reported) == runs
+
+
+@pytest.mark.xdist_group("terraform-test")
+def test_terraform_test_runs_every_run_block_of_every_file_and_passes(native_results: TerraformTestResults) -> None:
+    runs = len(_run_blocks())
+
+    assert native_results.summary == {"status": "pass", "passed": runs, "failed": 0, "errored": 0, "skipped": 0}, (
+        "\n".join(native_results.diagnostics)
+    )
 
 
 def test_every_custom_condition_is_expected_to_fail_in_a_run_of_its_own() -> None:
