@@ -109,8 +109,10 @@ def marked_copies(run: GlueRun | None, attempts: list[RecoveryAttempt]) -> GlueR
     the original workflow run" ("Repairing and resuming a workflow run", AWS Glue developer guide).
     The loop selects the failed nodes it records; how GetWorkflowRun tells a copied node from one
     run again AWS does not document, so the graph's edges decide, not the node's details."""
-    attempt = next((each for each in attempts if run and each.resumed_run_id == run.run_id), None)
-    if run is None or attempt is None:
+    if run is None:
+        return None
+    attempt = next((each for each in attempts if each.resumed_run_id == run.run_id), None)
+    if attempt is None:
         return run
     ran, pending = set(), list(attempt.failed_nodes)
     while pending:

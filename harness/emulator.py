@@ -37,10 +37,13 @@ def _syntax_tree(definition: str) -> Any:  # antlr4's ParserRuleContext
 
 # The loop's settings: the one part of its definition that tests change from machine to machine, with
 # its pause parameter's name and harness.asl.with_config's settings. Parsed apart (see below).
-_SETTINGS = ("ApplyDefaults", "config")
+_SETTINGS_STATE, _SETTINGS_FIELD = "ApplyDefaults", "config"
 _SETTINGS_PARSED_APART = "settings parsed apart"
+_MARKER_TEXT = json.dumps(_SETTINGS_PARSED_APART)  # as the syntax tree holds it
 
 
+# Kept per definition text, as its syntax trees are: each execution's start parses its definition again.
+@functools.lru_cache(maxsize=64)
 def _settings_apart(definition: str) -> tuple[str, str] | None:
     """The definition with its settings replaced by a marker, and the settings as a definition of their
     own (a Pass state with them); None for a definition that is not a loop's, or whose text json.dumps
@@ -48,14 +51,14 @@ def _settings_apart(definition: str) -> tuple[str, str] | None:
     jsonencode writes "&" as \\u0026), so the text of every other state must stay the same."""
     try:
         document = json.loads(definition)
-        parameters = document["States"][_SETTINGS[0]]["Parameters"]
-        settings = parameters[_SETTINGS[1]]
+        parameters = document["States"][_SETTINGS_STATE]["Parameters"]
+        settings = parameters[_SETTINGS_FIELD]
     except (ValueError, KeyError, TypeError):
         return None
     if json.dumps(document) != definition:
         return None
-    parameters[_SETTINGS[1]] = _SETTINGS_PARSED_APART
-    alone = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {_SETTINGS[1]: settings}, "End": True}}}
+    parameters[_SETTINGS_FIELD] = _SETTINGS_PARSED_APART
+    alone = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {_SETTINGS_FIELD: settings}, "End": True}}}
     return json.dumps(document), json.dumps(alone)
 
 
@@ -80,7 +83,7 @@ class _PreprocessorWithSettings(Preprocessor):
 
     def visitPayload_binding_value(self, ctx: ASLParser.Payload_binding_valueContext) -> PayloadBindingValue:
         binding: PayloadBindingValue = super().visitPayload_binding_value(ctx)
-        if binding.field == _SETTINGS[1] and ctx.payload_value_decl().getText() == json.dumps(_SETTINGS_PARSED_APART):
+        if binding.field == _SETTINGS_FIELD and ctx.payload_value_decl().getText() == _MARKER_TEXT:
             return PayloadBindingValue(field=binding.field, payload_value=self.visit(self._settings))
         return binding
 

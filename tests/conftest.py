@@ -56,6 +56,7 @@ OVER_QUOTA_WORKFLOW = "large-graph-over-quota"
 
 # A region of each partition (aws, aws-cn, aws-us-gov).
 PARTITION_REGIONS = {"aws": REGION, "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
+MODULE_VARIABLES = docs.module_variables()
 # Events mode with a dashboard: every name that derives from `name` is used (tests/test_plan.py).
 DOCUMENTED_BASE: dict[str, Any] = {
     "name": "documented",
@@ -69,7 +70,7 @@ DOCUMENTED_BASE: dict[str, Any] = {
 def with_documented_values(base: dict[str, Any]) -> dict[str, Any]:
     """``base`` with every other input, and every other attribute of an object input, set to the value
     its documentation says it has when unset."""
-    documented = docs.documented_values(docs.module_variables(), base["name"])
+    documented = docs.documented_values(MODULE_VARIABLES, base["name"])
     return {
         **documented,
         **{
@@ -82,7 +83,7 @@ def with_documented_values(base: dict[str, Any]) -> dict[str, Any]:
 # The examples of good values that the variables' validation messages give, each planned on DOCUMENTED_BASE.
 DOCUMENTED_EXAMPLES = {
     f"example_{variable}_{number}": (variable, value)
-    for variable, values in docs.documented_examples(docs.module_variables()).items()
+    for variable, values in docs.documented_examples(MODULE_VARIABLES).items()
     for number, value in enumerate(values)
 }
 # Every configuration of the root module that a test plans, by name: all planned together, by one

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import DOCUMENTED_BASE, DOCUMENTED_EXAMPLES, PLAN_CONFIGS, with_documented_values
+from conftest import DOCUMENTED_BASE, DOCUMENTED_EXAMPLES, MODULE_VARIABLES, PLAN_CONFIGS, with_documented_values
 from harness.docs import module_variables
 from harness.emulator import ACCOUNT_ID
 from harness.plans import planned_resources, rendered_definition
@@ -241,15 +241,13 @@ def test_every_input_set_to_its_documented_value_plans_as_if_left_unset(plan: Pl
         "cloudwatch_log_group_name": "/aws/vendedlogs/states/documented",
     }
     assert documented["recovery"]["on_actions"] == ["failed", "timed_out"]
-    assert set(documented) == {name for name, variable in module_variables().items() if "default" in variable} | {
-        "name"
-    }
+    assert set(documented) == {name for name, variable in MODULE_VARIABLES.items() if "default" in variable} | {"name"}
     assert _planned(plan("documented_values")) == _planned(plan("documented_base"))
 
 
 @pytest.mark.parametrize("config", DOCUMENTED_EXAMPLES)
 def test_every_example_a_validation_message_gives_is_accepted_and_planned(plan: Plan, config: str) -> None:
     variable, value = DOCUMENTED_EXAMPLES[config]
-    default = module_variables()[variable]["default"]
+    default = MODULE_VARIABLES[variable]["default"]
 
     assert (_planned(plan(config)) == _planned(plan("documented_base"))) == (value == default)
