@@ -326,6 +326,44 @@ def keep(glue: GlueRunSimulator, arn: str, endpoint_url: str) -> None:
         print("\nCtrl-C: destroying what the demo created.", flush=True)
 
 
+def run_and_report(
+    args: argparse.Namespace, emulator: AwsEmulator, glue: GlueRunSimulator, outputs: dict[str, Any], since: datetime
+) -> None:
+    """Start the applied loop, drive its runs and print what a user sees of them: the run table, the stop
+    reason, the operator's status and the run metrics; with --keep, keep the loop for the CLI."""
+    if args.pacing:
+        idle = replace(IDLE, running_polls=UNTIL_FINISHED)
+        glue.script(NAME, *[idle] * args.idle_runs, RunOutcome(running_polls=UNTIL_FINISHED))
+    else:
+        glue.script(NAME, *scripted_outcomes(args, node_name(outputs["sample_workflow"], args.fail_node)))
+    print(f"Starting the loop: {outputs['start_loop_command']}", flush=True)
+    sfn = emulator.client("stepfunctions")
+    arn = outputs["state_machine_arn"]
+    sfn.start_execution(stateMachineArn=arn, input=json.dumps({"run_properties": {}}))
+    if args.pacing:
+        drive_pacing(emulator, glue, outputs, args.idle_runs)
+    chain = drive(sfn, arn, glue, args.idle_runs + 1 if args.pacing else args.runs)
+    print()
+    print(table(chain, glue))
+    last = chain[-1]
+    stop_reason = (last.output or {}).get("stop_reason")
+    if last.status == "FAILED":
+        reason = f"{last.error}: {last.cause}"
+    elif stop_reason:
+        reason = f"{stop_reason} after {len(started_runs(glue))} runs"
+    else:
+        reason = f"stopped by the demo after {args.runs} runs"
+    # Run ids as the tables show them: the status below has them in full, to copy.
+    print("\nStop reason: " + SHORTENED_RUN_ID.sub(r"\1…", reason), flush=True)
+    # What an operator sees of the stopped loop.
+    operator("status", arn, emulator.endpoint_url)
+    metrics = outputs["cloudwatch_metrics"]
+    print(f"\nRun metrics in CloudWatch ({metrics['namespace']}), read back with GetMetricData:")
+    print(metrics_table(emulator.client("cloudwatch"), metrics, since), flush=True)
+    if args.keep:
+        keep(glue, arn, emulator.endpoint_url)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
@@ -346,42 +384,15 @@ def main(argv: list[str] | None = None) -> int:
         try:
             print(f"terraform init + apply {example} (sample workflow + loop)", flush=True)
             workspace.init()
-            outputs = workspace.apply(variables)
-            if args.pacing:
-                idle = replace(IDLE, running_polls=UNTIL_FINISHED)
-                glue.script(NAME, *[idle] * args.idle_runs, RunOutcome(running_polls=UNTIL_FINISHED))
-            else:
-                glue.script(NAME, *scripted_outcomes(args, node_name(outputs["sample_workflow"], args.fail_node)))
-            print(f"Starting the loop: {outputs['start_loop_command']}", flush=True)
-            sfn = emulator.client("stepfunctions")
-            arn = outputs["state_machine_arn"]
-            sfn.start_execution(stateMachineArn=arn, input=json.dumps({"run_properties": {}}))
-            if args.pacing:
-                drive_pacing(emulator, glue, outputs, args.idle_runs)
-            chain = drive(sfn, arn, glue, args.idle_runs + 1 if args.pacing else args.runs)
-            print()
-            print(table(chain, glue))
-            last = chain[-1]
-            stop_reason = (last.output or {}).get("stop_reason")
-            if last.status == "FAILED":
-                reason = f"{last.error}: {last.cause}"
-            elif stop_reason:
-                reason = f"{stop_reason} after {len(started_runs(glue))} runs"
-            else:
-                reason = f"stopped by the demo after {args.runs} runs"
-            # Run ids as the tables show them: the status below has them in full, to copy.
-            print("\nStop reason: " + SHORTENED_RUN_ID.sub(r"\1…", reason), flush=True)
-            # What an operator sees of the stopped loop.
-            operator("status", arn, emulator.endpoint_url)
-            metrics = outputs["cloudwatch_metrics"]
-            print(f"\nRun metrics in CloudWatch ({metrics['namespace']}), read back with GetMetricData:")
-            print(metrics_table(emulator.client("cloudwatch"), metrics, demo_started), flush=True)
-            if args.keep:
-                keep(glue, arn, emulator.endpoint_url)
+            with workspace.serving_provider():
+                try:
+                    outputs = workspace.apply(variables)
+                    run_and_report(args, emulator, glue, outputs, demo_started)
+                finally:
+                    stop_running_executions(emulator)
+                    print("terraform destroy", flush=True)
+                    workspace.destroy(variables)
         finally:
-            stop_running_executions(emulator)
-            print("terraform destroy", flush=True)
-            workspace.destroy(variables)
             emulator.stop()
     print(f"Done in {time.monotonic() - started:.0f} s; nothing is left behind.")
     return 0

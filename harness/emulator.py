@@ -88,16 +88,16 @@ class _PreprocessorWithSettings(Preprocessor):
         return binding
 
 
+@functools.lru_cache(maxsize=256)
 def _parse_from_a_kept_syntax_tree(definition: str) -> tuple[EvalComponent, Any]:
-    """moto lexes and parses a definition with a pure-Python ANTLR parser when the provider validates
-    it, when a state machine is created and again for every execution: a fifth of the CPU the tests
-    spent in Python (0.3 CPU-s a parse of the loop's). The syntax tree depends on the text alone, so
-    one is kept per definition; the evaluation components are still built from it afresh each time,
-    as moto builds them. Tests create a loop per test, each with its own pause parameter and settings,
-    which would make every creation a parse of the whole definition: a loop's settings are parsed
-    apart, so its syntax tree is kept once for every loop of a definition and only its settings are
-    parsed per loop. (A definition seen for the first time is preprocessed twice, once inside moto's
-    parse, about 0.05 CPU-s wasted: reusing that program would mean copying moto's parser set-up.)"""
+    """moto lexes and parses a definition with a pure-Python ANTLR parser, and builds its evaluation
+    components from the syntax tree, when the provider validates it, when a state machine is created and
+    again for every execution: together a third of the CPU the tests spent in Python. Both depend on the
+    text alone and moto's components keep no state of an evaluation (each execution's lives in its
+    Environment; see _heap_key_of), so the components are kept per definition and shared by its
+    executions. Tests create a loop per test, each with its own pause parameter and settings, which would
+    make every creation a parse of the whole definition: a loop's settings are parsed apart, so its
+    syntax tree is kept once for every loop of a definition and only its settings are parsed per loop."""
     apart = _settings_apart(definition)
     if apart is None:
         tree = _syntax_tree(definition)
@@ -105,6 +105,14 @@ def _parse_from_a_kept_syntax_tree(definition: str) -> tuple[EvalComponent, Any]
     template, settings = apart
     tree = _syntax_tree(template)
     return _PreprocessorWithSettings(_settings_value(_syntax_tree(settings))).visit(tree), tree
+
+
+def _heap_key_of(component: EvalComponent) -> str:
+    """The key of a component's values in an execution's heap (Retry's attempt count and backoff), the one
+    thing a component keeps: moto draws it at first use without a lock, so two executions sharing a kept
+    component could each draw one and read each other's counter under the wrong key. A live object's id
+    is as unique and is there from the start."""
+    return f"{type(component).__name__}-{id(component):x}"
 
 
 _create_task_client = boto_client.boto_client_for
@@ -138,6 +146,7 @@ class AwsEmulator:
         parse tree (the tests keep it: pytest shows it only for a failed test)."""
         moto_shims.install()
         AmazonStateLanguageParser.parse = staticmethod(_parse_from_a_kept_syntax_tree)  # type: ignore[method-assign]
+        EvalComponent.heap_key = property(_heap_key_of)  # type: ignore[assignment,method-assign]
         _keep_task_clients()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
         if quiet:

@@ -184,29 +184,46 @@ class TerraformWorkspace:
         return results
 
     @contextmanager
-    def provider_served_once(self) -> Iterator[None]:
-        """Serve hashicorp/aws to this workspace's ``terraform test`` runs from one process.
+    def serving_provider(self) -> Iterator[None]:
+        """Serve hashicorp/aws to this workspace's commands from one process, started after ``init``.
 
-        Terraform starts the provider afresh for each walk, two per run block, though mocked providers
-        (mock_provider) take only its schema and its validation of arguments: validation.tftest.hcl cost
-        31 CPU-s that way and 11 with one process, which Terraform attaches to as it attaches to a
-        provider being debugged (TF_REATTACH_PROVIDERS: "Debugging Providers",
-        https://developer.hashicorp.com/terraform/plugin/debugging). Not for real providers: each walk
-        configures the one process, and hashicorp/aws 5.100.0 configured a second time fails ("loading
-        configuration: unable to add custom RootCAs HTTPClient", tried on an apply of examples/event-driven).
-        """
+        Terraform starts the provider afresh for each walk (two or three per command, one per run block
+        of ``terraform test``), and each start loads its schema: a third of an apply's or a destroy's CPU
+        against the emulator (examples/complete applied twice and destroyed: 23.8 -> 15.7 CPU-s), and
+        validation.tftest.hcl cost 31 CPU-s that way and 11 with one process. Terraform attaches to it as
+        to a provider being debugged (TF_REATTACH_PROVIDERS: "Debugging Providers",
+        https://developer.hashicorp.com/terraform/plugin/debugging), configuring it once per walk.
+
+        One process is one provider configuration: not for a configuration with aliases (each would
+        configure the same process). It runs in the working directory, as Terraform runs it (relative
+        paths such as an aws_s3_object's source are read by the provider), with the emulator's address, in a
+        process group of its own so that a terminal's Ctrl-C, which Terraform survives to clean up, does not
+        stop it under Terraform's feet.
+        AWS_CA_BUNDLE (set on some machines) is left out: aws-sdk-go-v2 adds the bundle to the HTTP client
+        it is given, and configured a second time the provider hands it its own client, which the SDK
+        refuses ("unable to add custom RootCAs HTTPClient, has no WithTransportOptions", config's
+        resolveCustomCABundle); the emulator speaks plain HTTP, so no bundle is ever read."""
         providers = self.directory / ".terraform" / "providers"
         # A pattern without ** follows the symlink terraform init makes to an unpacked mirror.
         binary = next(providers.glob("registry.terraform.io/hashicorp/aws/*/*/terraform-provider-aws_*"))
         log = self.directory / "provider-debug.log"
+        environment = {**os.environ, **self._tf.environment}
+        environment.pop("AWS_CA_BUNDLE", None)
         with log.open("w") as output:
-            process = subprocess.Popen([str(binary), "-debug"], stdout=output, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(
+                [str(binary), "-debug"],
+                cwd=self.directory,
+                env=environment,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                process_group=0,
+            )
         try:
             deadline = time.monotonic() + 120
             while not (found := re.search(r"TF_REATTACH_PROVIDERS='(.+)'", log.read_text())):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise TerraformError("provider -debug", process.returncode, "", log.read_text())
-                time.sleep(0.2)
+                time.sleep(0.1)
             self._tf.environment["TF_REATTACH_PROVIDERS"] = found[1]
             yield
         finally:

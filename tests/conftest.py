@@ -205,19 +205,21 @@ def emulator() -> Iterator[AwsEmulator]:
 
 
 @pytest.fixture(scope="session")
-def root_module(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> TerraformWorkspace:
+def root_module(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TerraformWorkspace]:
     workspace = TerraformWorkspace(tmp_path_factory.mktemp("root"), ".", emulator.endpoint_url, REGION)
     workspace.init()
-    return workspace
+    with workspace.serving_provider():
+        yield workspace
 
 
 @pytest.fixture(scope="session")
-def example_workspace(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> TerraformWorkspace:
+def example_workspace(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TerraformWorkspace]:
     workspace = TerraformWorkspace(
         tmp_path_factory.mktemp("example"), "examples/existing-workflow", emulator.endpoint_url, REGION
     )
     workspace.init()
-    return workspace
+    with workspace.serving_provider():
+        yield workspace
 
 
 def _plan_region(config: str) -> str | None:

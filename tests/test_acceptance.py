@@ -16,7 +16,7 @@ import os
 import re
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,16 +157,19 @@ def applied_complete_example(account: Account, directory: Path) -> Iterator[Stac
     workspace = TerraformWorkspace(directory, "examples/complete", account.endpoint_url, account.region)
     workspace.init()
     stack = Stack(account, workspace)
-    try:
-        stack.apply()
-        yield stack
-    finally:
+    # One provider process for the emulator's applies (TerraformWorkspace.serving_provider); in an AWS
+    # account Terraform starts its own, as a user's run does.
+    with workspace.serving_provider() if account.endpoint_url else nullcontext():
         try:
-            workspace.destroy(stack.variables or {"name": account.prefix, "region": account.region})
+            stack.apply()
+            yield stack
         finally:
-            stack.not_destroyed = workspace.state_resources() + leftovers(account)
-            if stack.not_destroyed:
-                print(f"could not delete: {stack.not_destroyed}")
+            try:
+                workspace.destroy(stack.variables or {"name": account.prefix, "region": account.region})
+            finally:
+                stack.not_destroyed = workspace.state_resources() + leftovers(account)
+                if stack.not_destroyed:
+                    print(f"could not delete: {stack.not_destroyed}")
 
 
 @contextmanager

@@ -84,49 +84,50 @@ def test_event_driven_example_applies_scoped_iam_wakes_on_glue_events_and_destro
         CLEAN_BY_EVENTS,
         RunOutcome(node_states={"e2e-events-clean-sales": "FAILED"}, running_polls=UNTIL_FINISHED),
     )
-    outputs = workspace.apply(variables)
-    try:
-        # The simulator was installed during the apply: a run started by it would show here.
-        assert glue.runs_of(workflow) == []
-        arn, callback_arn = outputs["state_machine_arn"], outputs["callback_state_machine_arn"]
-        table_arn = f"arn:aws:dynamodb:us-east-1:123456789012:table/{outputs['token_table_name']}"
-        workflow_arn = f"arn:aws:glue:us-east-1:123456789012:workflow/{workflow}"
-        assert (
-            _role_policy(emulator, "e2e-events", "glue-workflow-loop")["LeaveTaskTokenForEvents"]["Resource"]
-            == table_arn
-        )
-        callback_policy = _role_policy(emulator, "e2e-events-callback", "glue-workflow-loop-callback")
-        assert {sid: statement["Resource"] for sid, statement in callback_policy.items()} == {
-            "TakeTheTaskToken": table_arn,
-            "ReadTheRun": workflow_arn,
-            "WakeTheLoop": "*",
-        }
-        events = emulator.client("events")
-        (target,) = events.list_targets_by_rule(Rule=outputs["event_rule_name"])["Targets"]
-        assert target["Arn"] == callback_arn
-        assert target["RoleArn"].endswith(":role/e2e-events-events")
-        assert (
-            _role_policy(emulator, "e2e-events-events", "start-glue-workflow-loop-callback")["StartTheCallback"][
-                "Resource"
-            ]
-            == callback_arn
-        )
-        delivery = RuleDelivery(
-            events, sfn, events.describe_rule(Name=outputs["event_rule_name"])["EventPattern"], callback_arn
-        )
-        dynamodb = emulator.client("dynamodb")
+    with workspace.serving_provider():
+        outputs = workspace.apply(variables)
+        try:
+            # The simulator was installed during the apply: a run started by it would show here.
+            assert glue.runs_of(workflow) == []
+            arn, callback_arn = outputs["state_machine_arn"], outputs["callback_state_machine_arn"]
+            table_arn = f"arn:aws:dynamodb:us-east-1:123456789012:table/{outputs['token_table_name']}"
+            workflow_arn = f"arn:aws:glue:us-east-1:123456789012:workflow/{workflow}"
+            assert (
+                _role_policy(emulator, "e2e-events", "glue-workflow-loop")["LeaveTaskTokenForEvents"]["Resource"]
+                == table_arn
+            )
+            callback_policy = _role_policy(emulator, "e2e-events-callback", "glue-workflow-loop-callback")
+            assert {sid: statement["Resource"] for sid, statement in callback_policy.items()} == {
+                "TakeTheTaskToken": table_arn,
+                "ReadTheRun": workflow_arn,
+                "WakeTheLoop": "*",
+            }
+            events = emulator.client("events")
+            (target,) = events.list_targets_by_rule(Rule=outputs["event_rule_name"])["Targets"]
+            assert target["Arn"] == callback_arn
+            assert target["RoleArn"].endswith(":role/e2e-events-events")
+            assert (
+                _role_policy(emulator, "e2e-events-events", "start-glue-workflow-loop-callback")["StartTheCallback"][
+                    "Resource"
+                ]
+                == callback_arn
+            )
+            delivery = RuleDelivery(
+                events, sfn, events.describe_rule(Name=outputs["event_rule_name"])["EventPattern"], callback_arn
+            )
+            dynamodb = emulator.client("dynamodb")
 
-        sfn.start_execution(stateMachineArn=arn, input=json.dumps(_cli_input(outputs["start_loop_command"])))
-        for run_number in (1, 2):
-            run_id = wait_for_token(dynamodb, outputs["token_table_name"], glue, workflow, run_number)
-            end_run_with_events(glue, delivery, workflow, run_id)
-        chain = wait_until_stopped(sfn, arn)
+            sfn.start_execution(stateMachineArn=arn, input=json.dumps(_cli_input(outputs["start_loop_command"])))
+            for run_number in (1, 2):
+                run_id = wait_for_token(dynamodb, outputs["token_table_name"], glue, workflow, run_number)
+                end_run_with_events(glue, delivery, workflow, run_id)
+            chain = wait_until_stopped(sfn, arn)
 
-        assert [execution.status for execution in chain] == ["SUCCEEDED", "FAILED"]
-        assert [entered_states(sfn, execution.arn).count("GetWorkflowRun") for execution in chain] == [0, 0]
-        assert chain[-1].error == "GlueWorkflowActionsFailed"
-        assert "failed nodes: [e2e-events-clean-sales]" in (chain[-1].cause or "")
-    finally:
-        workspace.destroy(variables)
+            assert [execution.status for execution in chain] == ["SUCCEEDED", "FAILED"]
+            assert [entered_states(sfn, execution.arn).count("GetWorkflowRun") for execution in chain] == [0, 0]
+            assert chain[-1].error == "GlueWorkflowActionsFailed"
+            assert "failed nodes: [e2e-events-clean-sales]" in (chain[-1].cause or "")
+        finally:
+            workspace.destroy(variables)
 
     assert workspace.state_resources() == []

@@ -40,15 +40,16 @@ def applied(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> 
         tmp_path_factory.mktemp("complete"), "examples/complete", emulator.endpoint_url, REGION
     )
     workspace.init()
-    outputs = workspace.apply(VARIABLES)
-    glue = emulator.client("glue")
-    triggers = outputs["sample_workflow"]["trigger_names"]
-    yield Applied(
-        outputs,
-        glue.get_workflow_runs(Name="retail-sample")["Runs"],
-        {key: glue.get_trigger(Name=name)["Trigger"]["State"] for key, name in triggers.items()},
-    )
-    workspace.destroy(VARIABLES)
+    with workspace.serving_provider():
+        outputs = workspace.apply(VARIABLES)
+        glue = emulator.client("glue")
+        triggers = outputs["sample_workflow"]["trigger_names"]
+        yield Applied(
+            outputs,
+            glue.get_workflow_runs(Name="retail-sample")["Runs"],
+            {key: glue.get_trigger(Name=name)["Trigger"]["State"] for key, name in triggers.items()},
+        )
+        workspace.destroy(VARIABLES)
     assert workspace.state_resources() == []
 
 

@@ -29,7 +29,7 @@ def native_results(tmp_path_factory: pytest.TempPathFactory) -> TerraformTestRes
     workspace = TerraformWorkspace(tmp_path_factory.mktemp("native"), ".")
     workspace.add_native_tests()
     workspace.init()
-    with workspace.provider_served_once():
+    with workspace.serving_provider():
         return workspace.test()
 
 

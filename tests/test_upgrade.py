@@ -166,7 +166,7 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def stack(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> Stack:
+def stack(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     glue = emulator.client("glue")
     glue.create_workflow(Name=UPGRADE_WORKFLOW, MaxConcurrentRuns=1)
     for trigger in GRAPH:
@@ -174,10 +174,11 @@ def stack(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> St
     workspace = TerraformWorkspace(tmp_path_factory.mktemp("upgrade"), ".", emulator.endpoint_url, REGION)
     workspace.init()
     applied = Stack(workspace, emulator)
-    applied.apply()
-    # Nothing reads the stack after its tests: it goes with the emulator (a destroy proves nothing
-    # here that the examples' destroys do not).
-    return applied
+    with workspace.serving_provider():
+        applied.apply()
+        # Nothing reads the stack after its tests: it goes with the emulator (a destroy proves nothing
+        # here that the examples' destroys do not).
+        yield applied
 
 
 @pytest.fixture

@@ -158,7 +158,8 @@ def identity_policies(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFa
     workspace = TerraformWorkspace(tmp_path_factory.mktemp("parliament"), ".", emulator.endpoint_url, REGION)
     workspace.init()
     # Nothing reads the stack after the policies: it goes with the emulator, like the key.
-    workspace.apply(variables)
+    with workspace.serving_provider():
+        workspace.apply(variables)
     iam = emulator.client("iam")
     policies: dict[str, dict[str, Any]] = {}
     for page in iam.get_paginator("list_roles").paginate():
