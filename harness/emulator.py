@@ -8,11 +8,15 @@ import logging
 import os
 import sys
 import urllib.request
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from moto.server import ThreadedMotoServer
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
+from moto.stepfunctions.parser.asl.component.common.jsonata.jsonata_template_value_terminal import (
+    JSONataTemplateValueTerminalLit,
+)
 from moto.stepfunctions.parser.asl.component.common.payload.payloadvalue.payloadbinding.payload_binding import (
     PayloadBindingValue,
 )
@@ -35,18 +39,28 @@ def _syntax_tree(definition: str) -> Any:  # antlr4's ParserRuleContext
     return _parse_with_antlr(definition)[1]
 
 
-# The loop's settings: the one part of its definition that tests change from machine to machine, with
-# its pause parameter's name and harness.asl.with_config's settings. Parsed apart (see below).
+# The parts of a loop's definition that tests change from machine to machine, parsed apart (see below):
+# its settings, with its pause parameter's name and harness.asl.with_config's settings, and in events
+# mode the name of its token table.
 _SETTINGS_STATE, _SETTINGS_FIELD = "ApplyDefaults", "config"
 _SETTINGS_PARSED_APART = "settings parsed apart"
 _MARKER_TEXT = json.dumps(_SETTINGS_PARSED_APART)  # as the syntax tree holds it
+_TOKEN_STATE, _TOKEN_TABLE_FIELD = "WaitForRun", "TableName"
+_TOKEN_TABLE_PARSED_APART = "token table name parsed apart"
+
+
+@dataclass(frozen=True)
+class _Apart:
+    template: str  # the definition with markers
+    settings: str  # a definition of a Pass state with the settings
+    token_table: str | None
 
 
 # Kept per definition text, as its syntax trees are: each execution's start parses its definition again.
 @functools.lru_cache(maxsize=64)
-def _settings_apart(definition: str) -> tuple[str, str] | None:
-    """The definition with its settings replaced by a marker, and the settings as a definition of their
-    own (a Pass state with them); None for a definition that is not a loop's, or whose text json.dumps
+def _settings_apart(definition: str) -> _Apart | None:
+    """The definition with its settings and token table name replaced by markers, the settings as a
+    definition of their own and the name; None for a definition that is not a loop's, or whose text json.dumps
     would not write as it is: moto reads some strings with their escapes as written (Terraform's
     jsonencode writes "&" as \\u0026), so the text of every other state must stay the same."""
     try:
@@ -59,7 +73,11 @@ def _settings_apart(definition: str) -> tuple[str, str] | None:
         return None
     parameters[_SETTINGS_FIELD] = _SETTINGS_PARSED_APART
     alone = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {_SETTINGS_FIELD: settings}, "End": True}}}
-    return json.dumps(document), json.dumps(alone)
+    arguments = document["States"].get(_TOKEN_STATE, {}).get("Arguments", {})
+    token_table = arguments.get(_TOKEN_TABLE_FIELD)
+    if isinstance(token_table, str):
+        arguments[_TOKEN_TABLE_FIELD] = _TOKEN_TABLE_PARSED_APART
+    return _Apart(json.dumps(document), json.dumps(alone), token_table)
 
 
 def _settings_value(tree: Any) -> Any:
@@ -75,11 +93,20 @@ def _settings_value(tree: Any) -> Any:
 
 class _PreprocessorWithSettings(Preprocessor):
     """moto's Preprocessor, which takes the settings' value from the syntax tree of their own definition
-    where the loop's definition has the marker."""
+    and the token table's name from _Apart where the loop's definition has their markers."""
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Any, token_table: str | None) -> None:
         super().__init__()
         self._settings = settings
+        self._token_table = token_table
+
+    def visitJsonata_template_value_terminal_string_literal(
+        self, ctx: ASLParser.Jsonata_template_value_terminal_string_literalContext
+    ) -> JSONataTemplateValueTerminalLit:
+        literal: JSONataTemplateValueTerminalLit = super().visitJsonata_template_value_terminal_string_literal(ctx)
+        if literal.value == _TOKEN_TABLE_PARSED_APART:
+            return JSONataTemplateValueTerminalLit(value=self._token_table)
+        return literal
 
     def visitPayload_binding_value(self, ctx: ASLParser.Payload_binding_valueContext) -> PayloadBindingValue:
         binding: PayloadBindingValue = super().visitPayload_binding_value(ctx)
@@ -96,15 +123,16 @@ def _parse_from_a_kept_syntax_tree(definition: str) -> tuple[EvalComponent, Any]
     text alone and moto's components keep no state of an evaluation (each execution's lives in its
     Environment; see _heap_key_of), so the components are kept per definition and shared by its
     executions. Tests create a loop per test, each with its own pause parameter and settings, which would
-    make every creation a parse of the whole definition: a loop's settings are parsed apart, so its
-    syntax tree is kept once for every loop of a definition and only its settings are parsed per loop."""
+    make every creation a parse of the whole definition: a loop's settings and token table name are parsed
+    apart, so its syntax tree is kept once for every loop of a definition and only its settings are
+    parsed per loop."""
     apart = _settings_apart(definition)
     if apart is None:
         tree = _syntax_tree(definition)
         return Preprocessor().visit(tree), tree
-    template, settings = apart
-    tree = _syntax_tree(template)
-    return _PreprocessorWithSettings(_settings_value(_syntax_tree(settings))).visit(tree), tree
+    tree = _syntax_tree(apart.template)
+    settings = _settings_value(_syntax_tree(apart.settings))
+    return _PreprocessorWithSettings(settings, apart.token_table).visit(tree), tree
 
 
 def _heap_key_of(component: EvalComponent) -> str:

@@ -15,6 +15,8 @@ from harness.terraform import REPO_ROOT
 from harness.tf_config import locals_of
 
 RUN = "run `make docs` and commit the result"
+# One worker generates the docs for every test that reads them (4 CPU-s a generation).
+pytestmark = pytest.mark.xdist_group("docs")
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Callable
+from typing import Any
 
 import jsonata
 import pytest
+from moto.stepfunctions.parser.asl.component.common.jsonata.jsonata_template_value_terminal import (
+    JSONataTemplateValueTerminalLit,
+)
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
+from harness.asl import with_config
 from harness.emulator import AwsEmulator
 from harness.moto_shims import _evaluate_jsonata, evaluate_jsonata
+from harness.plans import rendered_definition
 
 # Texts as moto composes them: "(" + "$name:=<JSON>;"... + expression + ")", and wrapped in $type()
 # or $exists() by its output checks. A string holding a control character, which moto writes unescaped and
@@ -54,3 +63,39 @@ def test_millis_is_the_time_of_the_evaluation_in_progress_for_a_kept_expression(
     before = time.time() * 1000
 
     assert evaluate_jsonata("{% $millis() %}", {}) >= before - 1
+
+
+def _literals(component: object, seen: set[int] | None = None) -> list[object]:
+    """Every JSONata literal value in a program's components."""
+    seen = set() if seen is None else seen
+    if id(component) in seen:
+        return []
+    seen.add(id(component))
+    if isinstance(component, JSONataTemplateValueTerminalLit):
+        return [component.value]
+    if isinstance(component, list | tuple):
+        children: list[object] = list(component)
+    elif isinstance(component, dict):
+        children = list(component.values())
+    elif hasattr(component, "__dict__"):
+        children = list(vars(component).values())
+    else:
+        return []
+    return [value for child in children for value in _literals(child, seen)]
+
+
+def test_loops_of_one_definition_share_its_syntax_tree_and_keep_their_own_token_table(
+    emulator: AwsEmulator, plan: Callable[[str], dict[str, Any]]
+) -> None:
+    """The emulator parses a loop's settings and token table name apart from the rest (harness.emulator)."""
+    definition = rendered_definition(plan("events"))
+    texts = []
+    for table, poll in (("loop-a-tokens", 5), ("loop-b-tokens", 7)):
+        definition["States"]["WaitForRun"]["Arguments"]["TableName"] = table
+        texts.append(json.dumps(with_config(definition, poll_interval_seconds=poll)))
+
+    (first, first_tree), (second, second_tree) = (AmazonStateLanguageParser.parse(text) for text in texts)
+
+    assert first_tree is second_tree
+    assert "loop-a-tokens" in _literals(first) and "loop-b-tokens" not in _literals(first)
+    assert "loop-b-tokens" in _literals(second) and "loop-a-tokens" not in _literals(second)
