@@ -18,6 +18,10 @@ export TF_IN_AUTOMATION := 1
 export CHECKOV_BIN := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
 export PARLIAMENT_BIN := $(CURDIR)/$(PARLIAMENT_VENV)/bin/parliament
 export ASL_VALIDATOR_BIN := $(CURDIR)/$(NODE_TOOLS)/node_modules/.bin/asl-validator
+# Python's bytecode caches (__pycache__, ignored by git), which PYTHONDONTWRITEBYTECODE turns off on some
+# machines: without them each test worker and each Python the tests start compiles the harness again,
+# and pytest rewrites every test module's asserts again (1.4 of a worker's 5.4 CPU-s of collection).
+unexport PYTHONDONTWRITEBYTECODE
 
 DEMO_ARGS ?=
 # Python that ruff and mypy check: the harness, the tests, the job script and the operator CLI.
