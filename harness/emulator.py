@@ -56,9 +56,7 @@ class _Apart:
     token_table: str | None
 
 
-# Kept per definition text, as its syntax trees are: each execution's start parses its definition again.
-@functools.lru_cache(maxsize=64)
-def _settings_apart(definition: str) -> _Apart | None:
+def _loop_parts_apart(definition: str) -> _Apart | None:
     """The definition with its settings and token table name replaced by markers, the settings as a
     definition of their own and the name; None for a definition that is not a loop's, or whose text json.dumps
     would not write as it is: moto reads some strings with their escapes as written (Terraform's
@@ -81,7 +79,7 @@ def _settings_apart(definition: str) -> _Apart | None:
 
 
 def _settings_value(tree: Any) -> Any:
-    """The settings' value in the syntax tree of a definition made by _settings_apart."""
+    """The settings' value in the syntax tree of a definition made by _loop_parts_apart."""
     pending = [tree]
     while pending:
         node = pending.pop()
@@ -91,7 +89,7 @@ def _settings_value(tree: Any) -> Any:
     raise ValueError("no settings in the definition of the settings")
 
 
-class _PreprocessorWithSettings(Preprocessor):
+class _PreprocessorWithLoopParts(Preprocessor):
     """moto's Preprocessor, which takes the settings' value from the syntax tree of their own definition
     and the token table's name from _Apart where the loop's definition has their markers."""
 
@@ -126,13 +124,13 @@ def _parse_from_a_kept_syntax_tree(definition: str) -> tuple[EvalComponent, Any]
     make every creation a parse of the whole definition: a loop's settings and token table name are parsed
     apart, so its syntax tree is kept once for every loop of a definition and only its settings are
     parsed per loop."""
-    apart = _settings_apart(definition)
+    apart = _loop_parts_apart(definition)
     if apart is None:
         tree = _syntax_tree(definition)
         return Preprocessor().visit(tree), tree
     tree = _syntax_tree(apart.template)
     settings = _settings_value(_syntax_tree(apart.settings))
-    return _PreprocessorWithSettings(settings, apart.token_table).visit(tree), tree
+    return _PreprocessorWithLoopParts(settings, apart.token_table).visit(tree), tree
 
 
 def _heap_key_of(component: EvalComponent) -> str:
