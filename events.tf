@@ -86,16 +86,9 @@ resource "aws_dynamodb_table" "tokens" {
 }
 
 locals {
-  callback_template_variables = {
-    partition          = local.partition
-    glue_workflow_name = local.glue_workflow_name
-    token_table_name   = local.token_table_name
-    timestamp          = local.jsonata_timestamp
-    data_arrival_key   = local.data_arrival_key
-  }
-  callback_template = jsondecode(templatefile("${path.module}/callback.asl.json", local.callback_template_variables))
+  callback_template = jsondecode(local.definition_texts["callback.asl.json"])
   # wake_on_data: an event of new data takes its own way, from Begin (callback.wake.json).
-  callback_wake_states = { for name, state in jsondecode(templatefile("${path.module}/callback.wake.json", local.callback_template_variables)) : name => state if local.wake_on_data }
+  callback_wake_states = { for name, state in jsondecode(local.definition_texts["callback.wake.json"]) : name => state if local.wake_on_data }
   callback_begin       = local.callback_template.States.Begin
   # The watch's limit reaches Begin as a JSON number, and the idle mark's name as a value, set here
   # as the loop's settings are.

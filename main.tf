@@ -1,7 +1,7 @@
 locals {
   # Without create there is no sample workflow, and without glue_workflow_name no workflow (the loop's
   # precondition refuses that plan), yet the loop and callback definitions are still rendered, and
-  # templatefile refuses null: they name "" then.
+  # their placeholders refuse null (loop.tf): they name "" then.
   glue_workflow_name = (var.create_sample_workflow
     ? (var.create ? module.sample_workflow[0].workflow_name : "")
     : (var.glue_workflow_name != null ? var.glue_workflow_name : "")

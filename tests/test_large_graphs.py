@@ -129,7 +129,7 @@ def loop_definition(plan: Callable[[str], dict[str, Any]]) -> Callable[[str], di
     """The loop Terraform renders for a workflow (1 s polls). Planned once, for OVER_QUOTA_WORKFLOW
     (conftest.PLAN_CONFIGS["large_graph"]): the workflow's name enters the definition only through
     the template's ${glue_workflow_name}, so putting another name in its place renders the
-    definition for that workflow, as templatefile would."""
+    definition for that workflow, as the module's rendering would."""
     planned = json.dumps(rendered_definition(plan("large_graph")))
 
     def render(workflow: str) -> dict[str, Any]:
