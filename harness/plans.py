@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,5 +148,7 @@ def plan_together(
     wrapper = wrapper_configuration(modules, module_outputs(workspace.directory.parent), region)
     (workspace.directory / "plans.tf.json").write_text(json.dumps(wrapper, indent=2))
     workspace.init()
-    plan = workspace.plan({})
+    # One provider process serves one provider configuration, so only a plan without aliases gets one.
+    with nullcontext() if other_regions else workspace.serving_provider():
+        plan = workspace.plan({})
     return {name: module_view(plan, module) for name, module in module_of.items()}

@@ -39,6 +39,9 @@ _IGNORED = shutil.ignore_patterns(
     ".git", ".venv*", ".build", "tests", "harness", ".terraform", "*.tfstate*", "__pycache__", ".*cache"
 )
 
+# A provider's hashes = [...] in .terraform.lock.hcl.
+_LOCKED_HASHES = re.compile(r"^ *hashes *= *\[.*?\]\n", re.MULTILINE | re.DOTALL)
+
 
 @dataclass
 class TerraformTestResults:
@@ -152,7 +155,17 @@ class TerraformWorkspace:
         return str(path)
 
     def init(self) -> None:
+        """``terraform init``, then the lock file's package hashes dropped.
+
+        Every later command that loads providers hashes the whole provider package to match it against
+        those hashes (providerFactories in internal/command/meta_providers.go checks a cached package
+        only when its lock entry has hashes): 700 MB of hashicorp/aws, 0.7 CPU-s a command. The hashes
+        were written by this init, from the package it has just installed (and, from a registry, checked
+        against its signature), into a working directory that lives as long as this object; so checking
+        them again proves nothing, and each command still runs the version the lock file names."""
         self._checked("init", self._tf.init(input=False))
+        lock_file = self.directory / ".terraform.lock.hcl"
+        lock_file.write_text(_LOCKED_HASHES.sub("", lock_file.read_text()))
 
     def add_native_tests(self) -> None:
         """Copy the ``.tftest.hcl`` files and their mocks (which the module copy leaves out with tests/)."""
