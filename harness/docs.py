@@ -41,7 +41,7 @@ from hcl2.rules.containers import ObjectRule, TupleRule
 from hcl2.rules.expressions import ExprTermRule
 from hcl2.rules.functions import FunctionCallRule
 
-from harness import asl
+from harness import asl, hcl
 from harness.emulator import REGION, AwsEmulator
 from harness.terraform import REPO_ROOT, TerraformWorkspace
 from harness.tf_config import blocks
@@ -74,7 +74,7 @@ def diagram_markers(name: str) -> tuple[str, str]:
 
 
 def read_hcl(text: str) -> dict[str, Any]:
-    return hcl2.loads(text, serialization_options=HCL_TEXT)
+    return hcl.parse(text, HCL_TEXT)
 
 
 def hcl_text(value: str) -> str:

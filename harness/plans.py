@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hcl2
-
+from harness.hcl import parse_file
 from harness.terraform import TerraformWorkspace, provider_block
 
 # The wrapper's working directory inside the copy of the repository; the root module is its parent.
@@ -44,7 +43,7 @@ def module_outputs(directory: Path) -> dict[str, bool]:
     """The outputs a module declares, each with whether it is sensitive."""
     found: dict[str, bool] = {}
     for path in sorted(directory.glob("*.tf")):
-        for entry in hcl2.load(path.open()).get("output", []):
+        for entry in parse_file(path).get("output", []):
             for name, body in entry.items():
                 found[name.strip('"')] = body.get("sensitive") is True
     return found

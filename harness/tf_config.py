@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import hcl2
+from harness.hcl import parse_file
 
 META_ARGUMENTS = {"count", "for_each", "provider", "depends_on", "lifecycle"}
 
@@ -54,13 +54,13 @@ def _body(body: dict[str, Any]) -> tuple[set[str], dict[str, list[dict[str, Any]
 
 def locals_of(tf_file: Path) -> dict[str, Any]:
     """The locals a .tf file sets, as python-hcl2 reads them (expressions stay strings)."""
-    return {key: value for block in hcl2.load(tf_file.open())["locals"] for key, value in block.items()}
+    return {key: value for block in parse_file(tf_file)["locals"] for key, value in block.items()}
 
 
 def blocks(directory: Path) -> list[Block]:
     found: list[Block] = []
     for path in sorted(directory.glob("*.tf")):
-        parsed = hcl2.load(path.open())
+        parsed = parse_file(path)
         for kind in ("resource", "data"):
             for entry in parsed.get(kind, []):
                 for type_key, named in entry.items():
@@ -85,7 +85,7 @@ def conditions(directory: Path) -> dict[str, int]:
     expect_failures names the object, not the condition, so each condition needs a run of its own."""
     found: dict[str, int] = {}
     for path in sorted(directory.glob("*.tf")):
-        parsed = hcl2.load(path.open())
+        parsed = parse_file(path)
         for entry in parsed.get("variable", []):
             for name, body in entry.items():
                 found[f"var.{_unquote(name)}"] = len(body.get("validation", []))
@@ -114,7 +114,7 @@ class RunBlock:
 def run_blocks(path: Path) -> list[RunBlock]:
     """The run blocks of a .tftest.hcl file."""
     found: list[RunBlock] = []
-    for entry in hcl2.load(path.open()).get("run", []):
+    for entry in parse_file(path).get("run", []):
         for name, body in entry.items():
             modules = body.get("module", [])
             found.append(

@@ -8,8 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import hcl2
-
+from harness import hcl
 from harness.docs import module_variables, read_hcl
 from harness.terraform import REPO_ROOT
 
@@ -29,7 +28,7 @@ def _section(title: str) -> str:
 
 
 def _module_block(hcl_text: str) -> dict[str, Any]:
-    (modules,) = hcl2.loads(hcl_text)["module"]
+    (modules,) = hcl.parse(hcl_text)["module"]
     (body,) = modules.values()
     return {key: value for key, value in body.items() if key not in {"source", "__is_block__"}}
 
