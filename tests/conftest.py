@@ -20,7 +20,8 @@ from harness.glue_simulator import GlueRunSimulator
 from harness.moto_shims import evaluate_jsonata
 from harness.plans import PlanConfig, plan_together, rendered_definition
 from harness.service_faults import ServiceFaults
-from harness.terraform import TerraformWorkspace
+from harness.terraform import REPO_ROOT, TerraformWorkspace
+from harness.tf_config import locals_of
 
 WORKFLOW = "nightly-sales"
 # Events mode runs against a workflow with a trigger graph, so that runs emit named job and
@@ -258,6 +259,12 @@ def plan(emulator: AwsEmulator, tmp_path_factory: pytest.TempPathFactory) -> Cal
         return cache[config]
 
     return planned
+
+
+@pytest.fixture(scope="session")
+def loop_locals() -> dict[str, Any]:
+    """loop.tf's locals as python-hcl2 reads them: the history budget's figures the tests measure."""
+    return locals_of(REPO_ROOT / "loop.tf")
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ import pytest
 from harness import bench, comparison, docs
 from harness.plans import rendered_definition
 from harness.terraform import REPO_ROOT
-from harness.tf_config import locals_of
 
 RUN = "run `make docs` and commit the result"
 # One worker generates the docs for every test that reads them (4 CPU-s a generation).
@@ -278,7 +277,7 @@ def test_block_is_replaced_in_place_or_added_at_the_end() -> None:
 
 
 def test_the_design_guides_bench_sample_has_the_benchs_tables_and_the_modules_figures(
-    plan: Callable[[str], dict[str, Any]],
+    plan: Callable[[str], dict[str, Any]], loop_locals: dict[str, Any]
 ) -> None:
     """docs/design.md shows a run of make bench (ten minutes: not run here). Each table in it has the
     header the bench prints now, and the figures the module itself fixes are the module's: the derived
@@ -287,7 +286,7 @@ def test_the_design_guides_bench_sample_has_the_benchs_tables_and_the_modules_fi
     samples = "\n".join(re.findall(r"^```\n(.*?)^```", design, re.S | re.M))
     rows = {tuple(re.split(r"\s{2,}", line.strip())) for line in samples.splitlines()}
     config = rendered_definition(plan("default"))["States"]["ApplyDefaults"]["Parameters"]["config"]
-    per_poll = locals_of(REPO_ROOT / "loop.tf")["history_events_per_poll"]
+    per_poll = loop_locals["history_events_per_poll"]
 
     assert [
         header

@@ -45,8 +45,6 @@ from harness.loop import (
     wait_until_stopped,
 )
 from harness.plans import planned_resources, rendered_definition
-from harness.terraform import REPO_ROOT
-from harness.tf_config import locals_of
 
 MakeEventsLoop = Callable[..., EventsLoop]
 WAITS_FOR_AN_EVENT = RunOutcome(running_polls=UNTIL_FINISHED)
@@ -182,7 +180,11 @@ def test_a_lost_event_is_made_up_for_by_the_safety_poll(
 
 
 def test_events_per_safety_poll_are_what_the_history_budget_assumes(
-    sfn: Any, emulator: AwsEmulator, make_events_loop: MakeEventsLoop, glue: GlueRunSimulator
+    sfn: Any,
+    emulator: AwsEmulator,
+    make_events_loop: MakeEventsLoop,
+    glue: GlueRunSimulator,
+    loop_locals: dict[str, Any],
 ) -> None:
     loop = make_events_loop(safety_poll_seconds=1)
     glue.script(
@@ -193,7 +195,7 @@ def test_events_per_safety_poll_are_what_the_history_budget_assumes(
 
     short, long = histories_of_two_chains(sfn, loop.arn)
 
-    assert (len(long) - len(short)) / 3 == locals_of(REPO_ROOT / "loop.tf")["history_events_per_poll"]["events"] == 13
+    assert (len(long) - len(short)) / 3 == loop_locals["history_events_per_poll"]["events"] == 13
 
 
 def test_duplicated_last_event_continues_the_loop_exactly_once(

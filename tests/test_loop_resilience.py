@@ -20,8 +20,6 @@ from harness.loop import (
     wait_until_stopped,
 )
 from harness.sfn_faults import start_execution_times_out
-from harness.terraform import REPO_ROOT
-from harness.tf_config import locals_of
 
 MakeLoop = Callable[..., str]
 
@@ -30,26 +28,22 @@ def start(sfn: Any, arn: str, **execution_input: Any) -> None:
     sfn.start_execution(stateMachineArn=arn, input=json.dumps(execution_input))
 
 
-def module_locals() -> dict[str, Any]:
-    return locals_of(REPO_ROOT / "loop.tf")
-
-
 def test_a_poll_costs_the_events_the_history_budget_assumes_and_three_state_transitions(
-    sfn: Any, loop_machine: str, glue: GlueRunSimulator
+    sfn: Any, loop_machine: str, glue: GlueRunSimulator, loop_locals: dict[str, Any]
 ) -> None:
     glue.script(WORKFLOW, RunOutcome(failed=1, running_polls=1), RunOutcome(failed=1, running_polls=4))
 
     short, long = histories_of_two_chains(sfn, loop_machine)
 
-    assert (len(long) - len(short)) / 3 == module_locals()["history_events_per_poll"]["poll"] == 9
+    assert (len(long) - len(short)) / 3 == loop_locals["history_events_per_poll"]["poll"] == 9
     # Standard workflows bill per state transition (AWS Step Functions pricing), one per state entered:
     # WaitForRun, GetWorkflowRun, JudgeRun.
     assert (transitions(long) - transitions(short)) / 3 == 3
-    assert len(long) < module_locals()["history_event_reserve"]
+    assert len(long) < loop_locals["history_event_reserve"]
 
 
 def test_events_per_extra_run_in_one_execution_fit_what_the_budget_reserves(
-    sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator
+    sfn: Any, make_loop: MakeLoop, glue: GlueRunSimulator, loop_locals: dict[str, Any]
 ) -> None:
     one_run, three_runs = make_loop(), make_loop(runs_per_execution=3)
     glue.script(WORKFLOW, RunOutcome(failed=1))
@@ -61,7 +55,7 @@ def test_events_per_extra_run_in_one_execution_fit_what_the_budget_reserves(
 
     per_run = (len(history_events(sfn, triple.arn)) - len(history_events(sfn, single.arn))) / 2
 
-    assert per_run == module_locals()["history_events_per_run"]
+    assert per_run == loop_locals["history_events_per_run"]
 
 
 def test_runs_per_execution_drives_that_many_runs_before_continuing_as_new(

@@ -17,8 +17,6 @@ from harness.emulator import AwsEmulator
 from harness.eventbridge import EventsLoop, end_run_with_events, wait_for_token
 from harness.glue_simulator import CLEAN, UNTIL_FINISHED, GlueRunSimulator, RunOutcome
 from harness.loop import Execution, history_events, wait_until_stopped
-from harness.terraform import REPO_ROOT
-from harness.tf_config import locals_of
 
 MakeLoop = Callable[..., str]
 FAILS = RunOutcome(failed=1)
@@ -273,10 +271,6 @@ def test_resumed_run_reports_one_recovery_attempt_in_its_metrics(
     assert (attempts["SampleCount"], attempts["Minimum"], attempts["Maximum"]) == (2, 0, 1)
 
 
-def module_locals() -> dict[str, Any]:
-    return locals_of(REPO_ROOT / "loop.tf")
-
-
 def events_of_one_execution(sfn: Any, loop: str) -> int:
     start(sfn, loop)
     (only,) = wait_until_stopped(sfn, loop)
@@ -289,6 +283,7 @@ def test_events_of_a_recovery_attempt_and_of_an_accepted_run_are_what_the_budget
     make_recovering_loop: MakeLoop,
     glue: GlueRunSimulator,
     notices: Notices,
+    loop_locals: dict[str, Any],
 ) -> None:
     glue.script(WORKFLOW, CLEAN)
     clean = events_of_one_execution(sfn, make_loop(max_runs=1))
@@ -300,14 +295,18 @@ def test_events_of_a_recovery_attempt_and_of_an_accepted_run_are_what_the_budget
     )
     accepted = events_of_one_execution(sfn, accepting)
 
-    reserved = module_locals()
+    reserved = loop_locals
     per_attempt = reserved["history_events_per_recovery_attempt"]
     assert recovered - clean == per_attempt
     assert accepted - clean == per_attempt + reserved["history_events_per_accepted_run"]
 
 
 def test_a_recovery_attempt_costs_one_event_less_in_events_mode(
-    sfn: Any, emulator: AwsEmulator, make_events_loop: Callable[..., EventsLoop], glue: GlueRunSimulator
+    sfn: Any,
+    emulator: AwsEmulator,
+    make_events_loop: Callable[..., EventsLoop],
+    glue: GlueRunSimulator,
+    loop_locals: dict[str, Any],
 ) -> None:
     def events_of_one_execution_driven_by_events(loop: EventsLoop, runs: int) -> int:
         earlier = len(glue.runs_of(EVENTS_WORKFLOW))
@@ -324,4 +323,4 @@ def test_a_recovery_attempt_costs_one_event_less_in_events_mode(
     recovered = events_of_one_execution_driven_by_events(recovering, 2)
 
     # The resumed run's one token wait (6 events) stands for poll mode's Wait and GetWorkflowRun (2 + 5).
-    assert recovered - clean == module_locals()["history_events_per_recovery_attempt"] - 1
+    assert recovered - clean == loop_locals["history_events_per_recovery_attempt"] - 1

@@ -18,8 +18,6 @@ from harness.emulator import AwsEmulator
 from harness.eventbridge import EventsLoop, RuleDelivery, end_run_with_events, s3_object_created, wait_for_token
 from harness.glue_simulator import IDLE, UNTIL_FINISHED, GlueRunSimulator, RunOutcome
 from harness.loop import entered_states, history_events, newest_execution_in, wait_for, wait_until_stopped
-from harness.terraform import REPO_ROOT
-from harness.tf_config import locals_of
 
 BUCKET, PREFIX = "landing-sales", "raw/"
 IDLE_UNTIL_ENDED = replace(IDLE, running_polls=UNTIL_FINISHED)
@@ -75,7 +73,12 @@ def waiting_for_data(sfn: Any, loop: EventsLoop) -> Callable[[], bool]:
 
 
 def test_a_file_landing_during_the_idle_wait_starts_the_next_run_within_seconds(
-    sfn: Any, emulator: AwsEmulator, wake_loop: EventsLoop, data: RuleDelivery, glue: GlueRunSimulator
+    sfn: Any,
+    emulator: AwsEmulator,
+    wake_loop: EventsLoop,
+    data: RuleDelivery,
+    glue: GlueRunSimulator,
+    loop_locals: dict[str, Any],
 ) -> None:
     glue.script(EVENTS_WORKFLOW, IDLE_UNTIL_ENDED, FAILS)
     start(sfn, wake_loop.arn)
@@ -99,7 +102,7 @@ def test_a_file_landing_during_the_idle_wait_starts_the_next_run_within_seconds(
     assert assigned["idle_wait"] < 60, "woken, not timed out"
     assert isinstance(assigned["data_arrived_at"], int)
     # What the history budget reserves for it beyond a Wait's 2 events.
-    assert len(wait_events(sfn, second.arn)) - 2 == locals_of(REPO_ROOT / "loop.tf")["history_events_of_idle_wait"]
+    assert len(wait_events(sfn, second.arn)) - 2 == loop_locals["history_events_of_idle_wait"]
 
 
 def wait_events(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
