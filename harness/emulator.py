@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from moto import backends
 from moto.server import ThreadedMotoServer
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
 from moto.stepfunctions.parser.asl.component.common.jsonata.jsonata_template_value_terminal import (
@@ -166,6 +167,18 @@ def _keep_task_clients() -> None:
             module.boto_client_for = _kept_task_client  # type: ignore[attr-defined]
 
 
+_list_moto_modules = backends.list_of_moto_modules
+
+
+@functools.cache
+def _moto_modules() -> frozenset[str]:
+    """moto's server finds the service a request is for by listing its own package's directory (os.listdir,
+    then an isdir per entry) for every request, under a lock that every request takes: a sixth of the CPU a
+    request costs (GetWorkflow and ListStateMachines, 800 requests: 6.1 -> 5.2 CPU-s). The directory does not
+    change while the server runs, so it is listed once."""
+    return frozenset(_list_moto_modules())
+
+
 class AwsEmulator:
     def __init__(self, quiet: bool = False) -> None:
         """``quiet`` silences moto, which logs each Fail state it runs as an error with its whole
@@ -174,6 +187,7 @@ class AwsEmulator:
         AmazonStateLanguageParser.parse = staticmethod(_parse_from_a_kept_syntax_tree)  # type: ignore[method-assign]
         EvalComponent.heap_key = property(_heap_key_of)  # type: ignore[assignment,method-assign]
         _keep_task_clients()
+        backends.list_of_moto_modules = _moto_modules
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
         if quiet:
             logging.getLogger("moto").setLevel(logging.CRITICAL)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from typing import Any
 
 import jsonata
+import moto
 import pytest
 from moto.stepfunctions.parser.asl.component.common.jsonata.jsonata_template_value_terminal import (
     JSONataTemplateValueTerminalLit,
@@ -99,3 +101,26 @@ def test_loops_of_one_definition_share_its_syntax_tree_and_keep_their_own_token_
     assert first_tree is second_tree
     assert "loop-a-tokens" in _literals(first) and "loop-b-tokens" not in _literals(first)
     assert "loop-b-tokens" in _literals(second) and "loop-a-tokens" not in _literals(second)
+
+
+def test_the_emulator_finds_each_requests_service_without_listing_motos_package(
+    emulator: AwsEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto's server listed its package's directory for every request (harness.emulator._moto_modules)."""
+    glue, sfn = emulator.client("glue"), emulator.client("stepfunctions")
+    # The first request to a service loads its backend, which may list directories of its own.
+    glue.list_workflows()
+    sfn.list_state_machines()
+    listed: list[str] = []
+    list_directory = os.listdir
+
+    def listing(path: Any = ".") -> list[str]:
+        listed.append(os.fspath(path))
+        return list_directory(path)
+
+    monkeypatch.setattr(os, "listdir", listing)
+    for _ in range(3):
+        glue.list_workflows()
+        sfn.list_state_machines()
+
+    assert os.path.dirname(moto.__file__) not in listed
