@@ -130,7 +130,8 @@ locals {
   # They are filled in by splitting each file at "${" rather than by templatefile, which parses
   # the file as an HCL template twice per evaluation (once for its result type, once to render it):
   # a sixth of Terraform's CPU in a plan of this module (terraform test of tests/validation.tftest.hcl,
-  # 22.8 -> 18.8 CPU-s). A name that is not among them fails the plan, as templatefile does.
+  # 22.8 -> 18.8 CPU-s). A name that is not among them, or a ${ not followed by a name and }, fails the
+  # plan, as templatefile does.
   # "\u0024{" is "${": python-hcl2, which the tests, the docs and checkov read this file with, fails on "$${".
   definition_template_pieces = {
     for file_name in ["statemachine.asl.json", "statemachine.events.json", "statemachine.wake.json", "callback.asl.json", "callback.wake.json"] :
@@ -139,7 +140,7 @@ locals {
   definition_texts = {
     for file_name, pieces in local.definition_template_pieces : file_name => join("", concat([pieces[0]], [
       for piece in slice(pieces, 1, length(pieces)) :
-      "${local.definition_template_variables[regex("^\\w+", piece)]}${trimprefix(piece, "${regex("^\\w+", piece)}}")}"
+      "${local.definition_template_variables[one(regex("^(\\w+)}", piece))]}${replace(piece, "/^\\w+}/", "")}"
     ]))
   }
   poll_template = jsondecode(local.definition_texts["statemachine.asl.json"])
