@@ -6,9 +6,12 @@ import functools
 import json
 import logging
 import os
+import pickle
 import sys
 import urllib.request
 from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -18,6 +21,7 @@ from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
 from moto.stepfunctions.parser.asl.component.common.jsonata.jsonata_template_value_terminal import (
     JSONataTemplateValueTerminalLit,
 )
+from moto.stepfunctions.parser.asl.component.common.payload.payloadvalue.payload_value import PayloadValue
 from moto.stepfunctions.parser.asl.component.common.payload.payloadvalue.payloadbinding.payload_binding import (
     PayloadBindingValue,
 )
@@ -27,17 +31,18 @@ from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.utils import boto_client
 
 from harness import moto_shims
+from harness.kept import CACHES, kept
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 
 
 _parse_with_antlr = AmazonStateLanguageParser.parse
-
-
-@functools.lru_cache(maxsize=64)
-def _syntax_tree(definition: str) -> Any:  # antlr4's ParserRuleContext
-    return _parse_with_antlr(definition)[1]
+_KEPT_PROGRAMS = CACHES / "asl-cache"
+# A kept program depends on its definition, moto's parser and the way this module and the shims build it.
+_PROGRAM_BUILDER = "\0".join(
+    [version("moto"), Path(__file__).read_text(), Path(moto_shims.__file__).read_text(), sys.version]
+)
 
 
 # The parts of a loop's definition that tests change from machine to machine, parsed apart (see below):
@@ -79,59 +84,93 @@ def _loop_parts_apart(definition: str) -> _Apart | None:
     return _Apart(json.dumps(document), json.dumps(alone), token_table)
 
 
-def _settings_value(tree: Any) -> Any:
-    """The settings' value in the syntax tree of a definition made by _loop_parts_apart."""
-    pending = [tree]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, ASLParser.Payload_binding_valueContext):
-            return node.payload_value_decl()
-        pending.extend(getattr(node, "children", None) or [])
-    raise ValueError("no settings in the definition of the settings")
+class _PreprocessorFindingMarkers(Preprocessor):
+    """moto's Preprocessor, which also hands back the components its settings bindings and the token table
+    marker became, by the syntax they came from."""
 
-
-class _PreprocessorWithLoopParts(Preprocessor):
-    """moto's Preprocessor, which takes the settings' value from the syntax tree of their own definition
-    and the token table's name from _Apart where the loop's definition has their markers."""
-
-    def __init__(self, settings: Any, token_table: str | None) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._settings = settings
-        self._token_table = token_table
+        self.settings: dict[ASLParser.Payload_binding_valueContext, PayloadBindingValue] = {}
+        self.token_table_names: list[JSONataTemplateValueTerminalLit] = []
 
     def visitJsonata_template_value_terminal_string_literal(
         self, ctx: ASLParser.Jsonata_template_value_terminal_string_literalContext
     ) -> JSONataTemplateValueTerminalLit:
         literal: JSONataTemplateValueTerminalLit = super().visitJsonata_template_value_terminal_string_literal(ctx)
         if literal.value == _TOKEN_TABLE_PARSED_APART:
-            return JSONataTemplateValueTerminalLit(value=self._token_table)
+            self.token_table_names.append(literal)
         return literal
 
     def visitPayload_binding_value(self, ctx: ASLParser.Payload_binding_valueContext) -> PayloadBindingValue:
         binding: PayloadBindingValue = super().visitPayload_binding_value(ctx)
-        if binding.field == _SETTINGS_FIELD and ctx.payload_value_decl().getText() == _MARKER_TEXT:
-            return PayloadBindingValue(field=binding.field, payload_value=self.visit(self._settings))
+        if binding.field == _SETTINGS_FIELD:
+            self.settings[ctx] = binding
         return binding
 
 
+@dataclass
+class _Built:
+    """A definition's program, and its components that _loop_parts_apart's markers became."""
+
+    program: EvalComponent
+    settings_markers: list[PayloadBindingValue]
+    token_table_names: list[JSONataTemplateValueTerminalLit]
+
+
+def _build(definition: str) -> bytes:
+    tree = _parse_with_antlr(definition)[1]
+    found = _PreprocessorFindingMarkers()
+    program = found.visit(tree)
+    markers = [binding for ctx, binding in found.settings.items() if ctx.payload_value_decl().getText() == _MARKER_TEXT]
+    # One pickle: the markers stay the very components of the program they are loaded with.
+    return pickle.dumps(_Built(program, markers, found.token_table_names))
+
+
+def _kept_build(definition: str) -> _Built:
+    """A fresh copy of the definition's program, made once on this machine."""
+    built: _Built = pickle.loads(kept(_KEPT_PROGRAMS, f"{_PROGRAM_BUILDER}\0{definition}", lambda: _build(definition)))
+    return built
+
+
+def _settings_value(definition: str) -> PayloadValue:
+    """The settings' value in a definition of them alone made by _loop_parts_apart: the one binding of its
+    Pass state's Parameters, the first that a walk from the root of its syntax tree meets."""
+    tree = _parse_with_antlr(definition)[1]
+    found = _PreprocessorFindingMarkers()
+    found.visit(tree)
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ASLParser.Payload_binding_valueContext):
+            return found.settings[node].payload_value
+        pending.extend(getattr(node, "children", None) or [])
+    raise ValueError("no settings in the definition of the settings")
+
+
 @functools.lru_cache(maxsize=256)
-def _parse_from_a_kept_syntax_tree(definition: str) -> tuple[EvalComponent, Any]:
+def _parse_from_a_kept_program(definition: str) -> tuple[EvalComponent, None]:
     """moto lexes and parses a definition with a pure-Python ANTLR parser, and builds its evaluation
     components from the syntax tree, when the provider validates it, when a state machine is created and
-    again for every execution: together a third of the CPU the tests spent in Python. Both depend on the
-    text alone and moto's components keep no state of an evaluation (each execution's lives in its
-    Environment; see _heap_key_of), so the components are kept per definition and shared by its
-    executions. Tests create a loop per test, each with its own pause parameter and settings, which would
-    make every creation a parse of the whole definition: a loop's settings and token table name are parsed
-    apart, so its syntax tree is kept once for every loop of a definition and only its settings are
-    parsed per loop."""
+    again for every execution: together a third of the CPU the tests spent in Python, in every test process
+    and every demo. Both depend on the text alone and moto's components keep no state of an evaluation
+    (each execution's lives in its Environment; see _heap_key_of), so the components are kept on disk per
+    definition (harness.kept) and shared by its executions. Tests create a loop per test, each with its own
+    pause parameter and settings, which would make every creation a parse of the whole definition: a loop's
+    settings and token table name are parsed apart and set in a copy of the program kept for every loop of
+    its definition.
+
+    No syntax tree comes back: moto reads one only in its StaticAnalyser, which the emulator does not use
+    (moto_shims._validate_state_machine_definition)."""
     apart = _loop_parts_apart(definition)
     if apart is None:
-        tree = _syntax_tree(definition)
-        return Preprocessor().visit(tree), tree
-    tree = _syntax_tree(apart.template)
-    settings = _settings_value(_syntax_tree(apart.settings))
-    return _PreprocessorWithLoopParts(settings, apart.token_table).visit(tree), tree
+        return _kept_build(definition).program, None
+    built = _kept_build(apart.template)
+    settings = _settings_value(apart.settings)
+    for marker in built.settings_markers:
+        marker.payload_value = settings  # type: ignore[misc]
+    for name in built.token_table_names:
+        name.value = apart.token_table  # type: ignore[misc]
+    return built.program, None
 
 
 def _heap_key_of(component: EvalComponent) -> str:
@@ -184,7 +223,7 @@ class AwsEmulator:
         """``quiet`` silences moto, which logs each Fail state it runs as an error with its whole
         parse tree (the tests keep it: pytest shows it only for a failed test)."""
         moto_shims.install()
-        AmazonStateLanguageParser.parse = staticmethod(_parse_from_a_kept_syntax_tree)  # type: ignore[method-assign]
+        AmazonStateLanguageParser.parse = staticmethod(_parse_from_a_kept_program)  # type: ignore[method-assign]
         EvalComponent.heap_key = property(_heap_key_of)  # type: ignore[assignment,method-assign]
         _keep_task_clients()
         backends.list_of_moto_modules = _moto_modules
@@ -196,6 +235,7 @@ class AwsEmulator:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
+        self._clients: dict[str, Any] = {}
         # Task integrations inside moto call back into the server through this port.
         os.environ["MOTO_PORT"] = str(port)
         self._post("/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
@@ -211,13 +251,22 @@ class AwsEmulator:
             pass
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=self.endpoint_url,
-            region_name=REGION,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        """A client of the emulator's ``service``, one per service: building a botocore client loads and
+        indexes the service's model (a twentieth of the CPU the tests spend in Python), and clients are
+        thread-safe."""
+        kept = self._clients.get(service)
+        if kept is None:
+            kept = self._clients.setdefault(
+                service,
+                boto3.client(
+                    service,  # type: ignore[call-overload]
+                    endpoint_url=self.endpoint_url,
+                    region_name=REGION,
+                    aws_access_key_id="test",
+                    aws_secret_access_key="test",
+                ),
+            )
+        return kept
 
     def stop(self) -> None:
         self._server.stop()

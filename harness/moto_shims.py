@@ -50,8 +50,8 @@ from moto.stepfunctions.parser.asl.eval.callback.callback import (
 )
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
-from moto.stepfunctions.parser.asl.static_analyser.static_analyser import StaticAnalyser
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 from moto.utilities.utils import get_partition
@@ -69,11 +69,12 @@ def _json_body(body: dict[str, Any]) -> str:
 def _validate_state_machine_definition(self: StepFunctionResponse) -> str:
     """Gap: no ValidateStateMachineDefinition (the provider calls it when planning a state machine).
 
-    Answered with moto's own ASL static analyser, which rejects malformed states but not
-    dangling ``Next`` names; the ASL graph tests cover those.
+    Answered with moto's own ASL parser, which rejects malformed states but not dangling ``Next`` names;
+    the ASL graph tests cover those. moto's StaticAnalyser checks no more: its analyse() parses the
+    definition and walks the syntax tree with a visitor that checks nothing (moto 5.2).
     """
     try:
-        StaticAnalyser().analyse(self._get_param("definition"))
+        AmazonStateLanguageParser.parse(self._get_param("definition"))
     except Exception as error:  # the analyser raises parser errors of many classes
         diagnostic = {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": repr(error)}
         return _json_body({"result": "FAIL", "diagnostics": [diagnostic], "truncated": False})

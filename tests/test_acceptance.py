@@ -31,7 +31,6 @@ from harness.acceptance import (
     Account,
     aws_account,
     leftovers,
-    new_prefix,
 )
 from harness.emulator import AwsEmulator
 from harness.eventbridge import RuleDelivery, end_run_with_events
@@ -50,7 +49,10 @@ def account(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Account]
         return
     emulator: AwsEmulator = request.getfixturevalue("emulator")
     glue: GlueRunSimulator = request.getfixturevalue("glue")
-    emulated = Account(REGION, emulator.endpoint_url, EMULATOR_CLOCK, emulator.client, new_prefix())
+    # S3 names are global only in AWS: in the worker's emulator a name the last run used is free, and keeping it
+    # keeps the applied definitions' texts, whose programs the emulator kept (harness.emulator).
+    prefix = request.getfixturevalue("stable_name")("gla", 8)
+    emulated = Account(REGION, emulator.endpoint_url, EMULATOR_CLOCK, emulator.client, prefix)
 
     def end(run: SimulatedRun) -> None:
         """Glue's events of the run's jobs and crawlers, delivered to the loop's rule when it has one."""

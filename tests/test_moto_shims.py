@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import jsonata
@@ -14,12 +16,16 @@ import pytest
 from moto.stepfunctions.parser.asl.component.common.jsonata.jsonata_template_value_terminal import (
     JSONataTemplateValueTerminalLit,
 )
+from moto.stepfunctions.parser.asl.component.common.payload.payloadvalue.payloadvaluelit.payload_value_lit import (
+    PayloadValueLit,
+)
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
+from harness import emulator as emulator_module
 from harness.asl import with_config
 from harness.emulator import AwsEmulator
 from harness.moto_shims import _evaluate_jsonata, evaluate_jsonata
-from harness.plans import rendered_definition
+from harness.plans import planned_resources, rendered_definition
 
 # Texts as moto composes them: "(" + "$name:=<JSON>;"... + expression + ")", and wrapped in $type()
 # or $exists() by its output checks. A string holding a control character, which moto writes unescaped and
@@ -68,13 +74,15 @@ def test_millis_is_the_time_of_the_evaluation_in_progress_for_a_kept_expression(
 
 
 def _literals(component: object, seen: set[int] | None = None) -> list[object]:
-    """Every JSONata literal value in a program's components."""
+    """Every JSONata literal value and every payload literal value in a program's components."""
     seen = set() if seen is None else seen
     if id(component) in seen:
         return []
     seen.add(id(component))
     if isinstance(component, JSONataTemplateValueTerminalLit):
         return [component.value]
+    if isinstance(component, PayloadValueLit):
+        return [component.val]
     if isinstance(component, list | tuple):
         children: list[object] = list(component)
     elif isinstance(component, dict):
@@ -86,21 +94,47 @@ def _literals(component: object, seen: set[int] | None = None) -> list[object]:
     return [value for child in children for value in _literals(child, seen)]
 
 
-def test_loops_of_one_definition_share_its_syntax_tree_and_keep_their_own_token_table(
-    emulator: AwsEmulator, plan: Callable[[str], dict[str, Any]]
+@pytest.fixture
+def kept_programs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty cache of programs for one test, with none of this process's programs in memory."""
+    monkeypatch.setattr(emulator_module, "_KEPT_PROGRAMS", tmp_path)
+    emulator_module._parse_from_a_kept_program.cache_clear()
+    yield tmp_path
+    emulator_module._parse_from_a_kept_program.cache_clear()
+
+
+def test_loops_of_one_definition_share_one_kept_program_and_keep_their_own_settings_and_token_table(
+    emulator: AwsEmulator, plan: Callable[[str], dict[str, Any]], kept_programs: Path
 ) -> None:
     """The emulator parses a loop's settings and token table name apart from the rest (harness.emulator)."""
     definition = rendered_definition(plan("events"))
     texts = []
-    for table, poll in (("loop-a-tokens", 5), ("loop-b-tokens", 7)):
+    for table, poll in (("loop-a-tokens", 5005), ("loop-b-tokens", 7007)):
         definition["States"]["WaitForRun"]["Arguments"]["TableName"] = table
         texts.append(json.dumps(with_config(definition, poll_interval_seconds=poll)))
+    kept_before = set(kept_programs.iterdir())
 
-    (first, first_tree), (second, second_tree) = (AmazonStateLanguageParser.parse(text) for text in texts)
+    first, second = (_literals(AmazonStateLanguageParser.parse(text)[0]) for text in texts)
 
-    assert first_tree is second_tree
-    assert "loop-a-tokens" in _literals(first) and "loop-b-tokens" not in _literals(first)
-    assert "loop-b-tokens" in _literals(second) and "loop-a-tokens" not in _literals(second)
+    assert len(set(kept_programs.iterdir()) - kept_before) == 1
+    assert "loop-a-tokens" in first and 5005 in first and "loop-b-tokens" not in first and 7007 not in first
+    assert "loop-b-tokens" in second and 7007 in second and "loop-a-tokens" not in second and 5005 not in second
+
+
+def test_a_definition_built_once_is_read_back_by_a_process_that_never_parses_it(
+    emulator: AwsEmulator, plan: Callable[[str], dict[str, Any]], kept_programs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Terraform's text of a definition (jsonencode's, which the loop's settings are not parsed apart from)."""
+    definition = planned_resources(plan("default"))["aws_sfn_state_machine.this[0]"]["definition"]
+    built = pickle.dumps(AmazonStateLanguageParser.parse(definition)[0])
+    emulator_module._parse_from_a_kept_program.cache_clear()
+
+    def no_parse(definition: str) -> Any:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(emulator_module, "_parse_with_antlr", no_parse)
+
+    assert pickle.dumps(AmazonStateLanguageParser.parse(definition)[0]) == built
 
 
 def test_the_emulator_finds_each_requests_service_without_listing_motos_package(

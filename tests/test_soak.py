@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -33,10 +32,11 @@ def test_runs_with_random_faults_never_overlap_never_fork_and_stop_when_the_poli
     make_loop: Callable[..., str],
     glue: GlueRunSimulator,
     concurrency_limit: int | None,
+    stable_name: Callable[..., str],
 ) -> None:
     """On a workflow of its own, whose runs are the soak's alone: the loop finds a run its failed
     call made among at most 2,000 listed runs (README), and the soak makes fewer."""
-    workflow = f"soak-{uuid.uuid4().hex[:8]}"
+    workflow = stable_name("soak", 8)
     limit = {} if concurrency_limit is None else {"MaxConcurrentRuns": concurrency_limit}
     emulator.client("glue").create_workflow(Name=workflow, **limit)
     rng = random.Random(SEED)
