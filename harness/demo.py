@@ -10,11 +10,14 @@ the way out, Ctrl-C included.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import re
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -41,6 +44,20 @@ RECOVERY = {"enabled": True, "max_attempts": 1, "backoff_seconds": 1}
 RECOVERED_ACTIONS = {"FAILED": "failed", "TIMEOUT": "timed_out", "STOPPED": "stopped", "ERROR": "errored"}
 # The pacing the demo gives the loop with --pacing: short, so that backing off shows in seconds.
 PACING = {"enabled": True, "initial_seconds": 2, "multiplier": 2, "max_seconds": 8}
+# Where say() writes, whatever sys.stdout is at the time (operator() redirects it).
+_STDOUT = sys.stdout
+_SAYING = threading.Lock()
+
+
+def say(text: str = "") -> None:
+    """Print a line (or lines) in one write, one caller at a time. The emulator's request threads
+    print the polls while the demo prints its own lines, and print() writes a line's text and its
+    newline separately: between the two, another thread's line can land, and two lines run into
+    one. Most likely that is why, under load, the pacing demo's test once found 2 of its 3 "run N
+    started" lines (the demo itself had passed)."""
+    with _SAYING:
+        _STDOUT.write(text + "\n")
+        _STDOUT.flush()
 
 
 def demo_parser() -> argparse.ArgumentParser:
@@ -143,11 +160,10 @@ def node_name(sample: dict[str, Any], node: str) -> str:
 
 def poll_printer(glue: GlueRunSimulator) -> PollObserver:
     def print_poll(run: SimulatedRun, status: str, statistics: dict[str, int]) -> None:
-        print(
+        say(
             f"  poll  run {run_label(glue, run):<9}  {run.run_id[:14]}…  {status:<9}"
             f"  actions: {statistics['SucceededActions']} succeeded, {statistics['FailedActions']} failed,"
-            f" {statistics['RunningActions']} running of {statistics['TotalActions']}",
-            flush=True,
+            f" {statistics['RunningActions']} running of {statistics['TotalActions']}"
         )
 
     return print_poll
@@ -251,13 +267,15 @@ def metrics_table(cloudwatch: Any, metrics: dict[str, Any], since: datetime) -> 
 
 
 def operator(command: str, arn: str, endpoint_url: str) -> None:
-    """The module's CLI, as an operator runs it against the emulator."""
+    """The module's CLI, as an operator runs it against the emulator; its output is said at once
+    when it is done (see ``say``)."""
     arguments = [command, "--state-machine-arn", arn, "--endpoint-url", endpoint_url]
-    print(f"\n$ python -m glue_loop {' '.join(arguments)}", flush=True)
     # The emulator takes any key; the CLI, like the AWS CLI, insists on having one.
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
-    glue_loop_cli.main(arguments)
+    with contextlib.redirect_stdout(io.StringIO()) as output:
+        glue_loop_cli.main(arguments)
+    say(f"\n$ python -m glue_loop {' '.join(arguments)}\n{output.getvalue().rstrip()}")
 
 
 def drive_pacing(emulator: AwsEmulator, glue: GlueRunSimulator, outputs: dict[str, Any], idle_runs: int) -> None:
@@ -279,23 +297,23 @@ def drive_pacing(emulator: AwsEmulator, glue: GlueRunSimulator, outputs: dict[st
         started = emulator.client("glue").get_workflow_run(Name=NAME, RunId=run_id)["Run"]["StartedOn"]
         after = f"run {number - 1} ended" if number <= idle_runs else "the file landed"
         waited = f", {(started - ended).total_seconds():.1f} s after {after}" if ended else ""
-        print(f"  run {number} started {run_id[:14]}…{waited}", flush=True)
+        say(f"  run {number} started {run_id[:14]}…{waited}")
         if number == idle_runs + 1:
-            print("  pausing the loop: it ends at its next wait, without starting a run", flush=True)
+            say("  pausing the loop: it ends at its next wait, without starting a run")
             operator("pause", outputs["state_machine_arn"], emulator.endpoint_url)
             end_run_with_events(glue, glue_events, NAME, run_id)
-            print(f"  run {number} ended: took the new file", flush=True)
+            say(f"  run {number} ended: took the new file")
             return
         end_run_with_events(glue, glue_events, NAME, run_id)
         ended = datetime.now(UTC)
-        print(f"  run {number} ended: found no new file (clean_sales marked it idle)", flush=True)
+        say(f"  run {number} ended: found no new file (clean_sales marked it idle)")
         if number < idle_runs:
             continue
         wait_for(newest_execution_in(sfn, outputs["state_machine_arn"], "WaitForData"))
         key = f"{prefix}sales_{datetime.now(UTC):%Y-%m-%d_%H%M%S}.csv"
         emulator.client("s3").put_object(Bucket=bucket, Key=key, Body=b"order_id,order_date\n")
         landed = datetime.now(UTC)
-        print(f"  file dropped: s3://{bucket}/{key}; its Object Created event goes to the data rule", flush=True)
+        say(f"  file dropped: s3://{bucket}/{key}; its Object Created event goes to the data rule")
         data_events.deliver(s3_object_created(bucket, key, landed))
         ended = landed
 
@@ -308,7 +326,7 @@ def keep(glue: GlueRunSimulator, arn: str, endpoint_url: str) -> None:
             glue.finish(run.run_id)
     glue.script(NAME, *[RunOutcome(running_polls=2)] * 1000)
     options = f"--state-machine-arn {arn} --endpoint-url {endpoint_url}"
-    print(
+    say(
         "\nThe emulator keeps running with the stopped loop. In another terminal, in this directory"
         " (the emulator takes any key, but the CLI wants one):\n\n"
         "  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test\n"
@@ -316,14 +334,13 @@ def keep(glue: GlueRunSimulator, arn: str, endpoint_url: str) -> None:
             f"  .venv/bin/glue-loop {command} {options}\n"
             for command in ("status", "resume", "pause --wait", "start", "stop --stop-glue-run")
         )
-        + "\nCtrl-C here destroys everything.",
-        flush=True,
+        + "\nCtrl-C here destroys everything."
     )
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
-        print("\nCtrl-C: destroying what the demo created.", flush=True)
+        say("\nCtrl-C: destroying what the demo created.")
 
 
 def run_and_report(
@@ -336,15 +353,15 @@ def run_and_report(
         glue.script(NAME, *[idle] * args.idle_runs, RunOutcome(running_polls=UNTIL_FINISHED))
     else:
         glue.script(NAME, *scripted_outcomes(args, node_name(outputs["sample_workflow"], args.fail_node)))
-    print(f"Starting the loop: {outputs['start_loop_command']}", flush=True)
+    say(f"Starting the loop: {outputs['start_loop_command']}")
     sfn = emulator.client("stepfunctions")
     arn = outputs["state_machine_arn"]
     sfn.start_execution(stateMachineArn=arn, input=json.dumps({"run_properties": {}}))
     if args.pacing:
         drive_pacing(emulator, glue, outputs, args.idle_runs)
     chain = drive(sfn, arn, glue, args.idle_runs + 1 if args.pacing else args.runs)
-    print()
-    print(table(chain, glue))
+    say()
+    say(table(chain, glue))
     last = chain[-1]
     stop_reason = (last.output or {}).get("stop_reason")
     if last.status == "FAILED":
@@ -354,12 +371,12 @@ def run_and_report(
     else:
         reason = f"stopped by the demo after {args.runs} runs"
     # Run ids as the tables show them: the status below has them in full, to copy.
-    print("\nStop reason: " + SHORTENED_RUN_ID.sub(r"\1…", reason), flush=True)
+    say("\nStop reason: " + SHORTENED_RUN_ID.sub(r"\1…", reason))
     # What an operator sees of the stopped loop.
     operator("status", arn, emulator.endpoint_url)
     metrics = outputs["cloudwatch_metrics"]
-    print(f"\nRun metrics in CloudWatch ({metrics['namespace']}), read back with GetMetricData:")
-    print(metrics_table(emulator.client("cloudwatch"), metrics, since), flush=True)
+    say(f"\nRun metrics in CloudWatch ({metrics['namespace']}), read back with GetMetricData:")
+    say(metrics_table(emulator.client("cloudwatch"), metrics, since))
     if args.keep:
         keep(glue, arn, emulator.endpoint_url)
 
@@ -367,7 +384,7 @@ def run_and_report(
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
-    print("Starting the embedded AWS emulator (moto) on a free loopback port", flush=True)
+    say("Starting the embedded AWS emulator (moto) on a free loopback port")
     emulator = AwsEmulator(quiet=True)
     variables: dict[str, Any] = {"name": NAME, "poll_interval_seconds": args.poll_seconds}
     if args.fail_once_at_run:
@@ -382,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
         glue.on_poll = poll_printer(glue)
         workspace = TerraformWorkspace(Path(workdir), example, emulator.endpoint_url, REGION)
         try:
-            print(f"terraform init + apply {example} (sample workflow + loop)", flush=True)
+            say(f"terraform init + apply {example} (sample workflow + loop)")
             workspace.init()
             with workspace.serving_provider():
                 try:
@@ -390,11 +407,11 @@ def main(argv: list[str] | None = None) -> int:
                     run_and_report(args, emulator, glue, outputs, demo_started)
                 finally:
                     stop_running_executions(emulator)
-                    print("terraform destroy", flush=True)
+                    say("terraform destroy")
                     workspace.destroy(variables)
         finally:
             emulator.stop()
-    print(f"Done in {time.monotonic() - started:.0f} s; nothing is left behind.")
+    say(f"Done in {time.monotonic() - started:.0f} s; nothing is left behind.")
     return 0
 
 
@@ -402,5 +419,5 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     except KeyboardInterrupt:
-        print("Interrupted; what the demo created was destroyed.")
+        say("Interrupted; what the demo created was destroyed.")
         sys.exit(130)

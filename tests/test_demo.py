@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
+import time
+
+import pytest
 
 from conftest import status_labels
-from harness.demo import demo_parser
+from harness import demo as demo_module
+from harness.demo import demo_parser, say
 from harness.terraform import REPO_ROOT
 
 DEMO = [sys.executable, "-m", "harness.demo"]
@@ -30,6 +36,34 @@ def test_help_shows_the_defaults_and_describes_every_option() -> None:
     assert "(default: 4)" in result.stdout
     assert "(default: clean_sales)" in result.stdout
     assert undescribed == []
+
+
+class _YieldingStream(io.StringIO):
+    """Lets other threads run at every write, as a loaded machine may."""
+
+    def write(self, text: str) -> int:
+        time.sleep(0)
+        return super().write(text)
+
+
+def test_lines_said_by_many_threads_at_once_come_out_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo's lines and the polls the emulator's threads print never run into one another (with
+    print(), which writes a line and its newline apart, most of these lines would)."""
+    stream = _YieldingStream()
+    monkeypatch.setattr(demo_module, "_STDOUT", stream)
+    said = [[f"thread {thread} line {line}" for line in range(200)] for thread in range(4)]
+
+    def say_all(lines: list[str]) -> None:
+        for line in lines:
+            say(line)
+
+    threads = [threading.Thread(target=say_all, args=(lines,)) for lines in said]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(stream.getvalue().splitlines()) == sorted(line for lines in said for line in lines)
 
 
 def demo_until(line_start: str, *arguments: str) -> tuple[subprocess.Popen[str], str]:
