@@ -63,7 +63,7 @@ FAST_TESTS = tests/test_layout.py tests/test_terraform_static.py tests/test_terr
   tests/test_asl.py tests/test_loop_execution.py
 FAST_PLANS = default,events,longest_callback_watch,wake,fast_poll
 test-fast: lint $(BUILD)/terraform.rc ## Lint, validate, terraform test, the rendered ASL and its executions in moto: no applies
-	PLAN_ONLY=$(FAST_PLANS) $(VENV)/bin/pytest $(PYTEST_ARGS) $(FAST_TESTS)
+	PLAN_ONLY=$(FAST_PLANS) $(VENV)/bin/pytest -n 3 $(PYTEST_ARGS) $(FAST_TESTS)
 
 # Opt-in, in the account of the usual AWS credentials: harness.acceptance prints what it creates and
 # what it may cost, and refuses without credentials, a region and GLUE_LOOP_ACCEPTANCE=create-and-destroy.
