@@ -273,9 +273,12 @@ def operator(command: str, arn: str, endpoint_url: str) -> None:
     # The emulator takes any key; the CLI, like the AWS CLI, insists on having one.
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
-    with contextlib.redirect_stdout(io.StringIO()) as output:
-        glue_loop_cli.main(arguments)
-    say(f"\n$ python -m glue_loop {' '.join(arguments)}\n{output.getvalue().rstrip()}")
+    output = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(output):
+            glue_loop_cli.main(arguments)
+    finally:
+        say(f"\n$ python -m glue_loop {' '.join(arguments)}\n{output.getvalue().rstrip()}")
 
 
 def drive_pacing(emulator: AwsEmulator, glue: GlueRunSimulator, outputs: dict[str, Any], idle_runs: int) -> None:
