@@ -86,7 +86,10 @@ def wait_for(condition: Callable[[], object], timeout: float = 30) -> None:
 
 
 def history_events(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
-    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+    # The largest page GetExecutionHistory gives: the fewest calls for a long history.
+    pages = sfn.get_paginator("get_execution_history").paginate(
+        executionArn=execution_arn, PaginationConfig={"PageSize": 1000}
+    )
     return [event for page in pages for event in page["events"]]
 
 

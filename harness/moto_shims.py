@@ -98,6 +98,29 @@ def _list_state_machine_versions(self: StepFunctionResponse) -> str:
     return _json_body({"stateMachineVersions": versions})
 
 
+# GetExecutionHistory's page when maxResults is absent or 0 ("The default is 100 and the maximum allowed
+# page size is 1000. A value of 0 uses the default.", AWS Step Functions API Reference, GetExecutionHistory).
+_HISTORY_PAGE_SIZE = 100
+
+
+def _execution_history_in_pages(self: StepFunctionResponse) -> ActionResult:
+    """Gap: GetExecutionHistory answers the whole history at once, oldest first, whatever reverseOrder
+    and maxResults ask, so a caller that reads only the newest events (glue_loop's position) would see
+    events AWS never gives it. Paged as AWS pages it: newest first with reverseOrder, at most maxResults
+    (default 100) a page, and a nextToken while events are left. AWS may answer fewer than maxResults;
+    this answers as many as it has."""
+    history = self.stepfunction_backend.get_execution_history(self._get_param("executionArn"))
+    events = list(history["events"])
+    if self._get_param("reverseOrder"):
+        events.reverse()
+    start = int(self._get_param("nextToken") or 0)
+    end = start + (self._get_param("maxResults") or _HISTORY_PAGE_SIZE)
+    page: dict[str, Any] = {**history, "events": events[start:end]}
+    if end < len(events):
+        page["nextToken"] = str(end)
+    return ActionResult(page)
+
+
 def _token_refused_once_its_wait_timed_out(self: StateTaskServiceCallback, env: Environment, **kwargs: Any) -> None:
     """Gap: a task token stays valid after its wait timed out, so SendTaskSuccess with it
     succeeds and wakes nothing. AWS answers TaskTimedOut."""
@@ -480,6 +503,7 @@ def install() -> None:
         return
     StepFunctionResponse.validate_state_machine_definition = _validate_state_machine_definition  # type: ignore[attr-defined]
     StepFunctionResponse.list_state_machine_versions = _list_state_machine_versions  # type: ignore[attr-defined]
+    StepFunctionResponse.get_execution_history = _execution_history_in_pages  # type: ignore[method-assign]
     Preprocessor.__init__ = _preprocessor_with_scopes_of_its_own  # type: ignore[method-assign,assignment]
     StateTaskServiceCallback._eval_integration_pattern = _token_refused_once_its_wait_timed_out  # type: ignore[method-assign,assignment]
     _buildable(sfn_api.TaskTimedOut, "Task Timed Out: 'Provided task does not exist anymore'")

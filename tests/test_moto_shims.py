@@ -23,7 +23,8 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 
 from harness import emulator as emulator_module
 from harness.asl import with_config
-from harness.emulator import AwsEmulator
+from harness.emulator import ACCOUNT_ID, AwsEmulator
+from harness.loop import history_events, wait_for
 from harness.moto_shims import _evaluate_jsonata, evaluate_jsonata
 from harness.plans import planned_resources, rendered_definition
 
@@ -158,3 +159,32 @@ def test_the_emulator_finds_each_requests_service_without_listing_motos_package(
         sfn.list_state_machines()
 
     assert os.path.dirname(moto.__file__) not in listed
+
+
+def test_an_execution_history_comes_in_pages_and_newest_first_when_asked_as_aws_gives_it(
+    emulator: AwsEmulator, stable_name: Callable[..., str]
+) -> None:
+    sfn = emulator.client("stepfunctions")
+    # 60 Pass states: over a hundred events, more than a page of the default size.
+    states: dict[str, Any] = {f"S{number}": {"Type": "Pass", "Next": f"S{number + 1}"} for number in range(59)}
+    states["S59"] = {"Type": "Pass", "End": True}
+    arn = sfn.create_state_machine(
+        name=stable_name("history"),
+        definition=json.dumps({"StartAt": "S0", "States": states}),
+        roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/shim-history",
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    wait_for(lambda: sfn.describe_execution(executionArn=execution)["status"] != "RUNNING")
+    oldest_first = [event["id"] for event in history_events(sfn, execution)]
+
+    first_page = sfn.get_execution_history(executionArn=execution)
+    newest = sfn.get_execution_history(executionArn=execution, reverseOrder=True, maxResults=5)
+    paged = sfn.get_paginator("get_execution_history").paginate(
+        executionArn=execution, reverseOrder=True, PaginationConfig={"PageSize": 7}
+    )
+
+    assert len(oldest_first) > 100 and oldest_first == sorted(oldest_first)
+    assert [event["id"] for event in first_page["events"]] == oldest_first[:100]
+    assert "nextToken" in first_page
+    assert [event["id"] for event in newest["events"]] == oldest_first[::-1][:5]
+    assert [event["id"] for page in paged for event in page["events"]] == oldest_first[::-1]
