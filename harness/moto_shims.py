@@ -54,6 +54,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
+from moto.utilities.paginator import Paginator
 from moto.utilities.utils import get_partition
 
 _installed = False
@@ -108,17 +109,22 @@ def _execution_history_in_pages(self: StepFunctionResponse) -> ActionResult:
     and maxResults ask, so a caller that reads only the newest events (glue_loop's position) would see
     events AWS never gives it. Paged as AWS pages it: newest first with reverseOrder, at most maxResults
     (default 100) a page, and a nextToken while events are left. AWS may answer fewer than maxResults;
-    this answers as many as it has."""
-    history = self.stepfunction_backend.get_execution_history(self._get_param("executionArn"))
+    this answers as many as it has. Its tokens are moto's own (moto.utilities.paginator), which, as AWS
+    asks, hold only with the same other arguments."""
+    arguments = {name: self._get_param(name) for name in ("executionArn", "reverseOrder")}
+    history = self.stepfunction_backend.get_execution_history(arguments["executionArn"])
     events = list(history["events"])
-    if self._get_param("reverseOrder"):
+    if arguments["reverseOrder"]:
         events.reverse()
-    start = int(self._get_param("nextToken") or 0)
-    end = start + (self._get_param("maxResults") or _HISTORY_PAGE_SIZE)
-    page: dict[str, Any] = {**history, "events": events[start:end]}
-    if end < len(events):
-        page["nextToken"] = str(end)
-    return ActionResult(page)
+    paginator = Paginator(
+        max_results=self._get_param("maxResults"),
+        max_results_default=_HISTORY_PAGE_SIZE,
+        starting_token=self._get_param("nextToken"),
+        unique_attribute="id",
+        param_values_to_check=arguments,
+    )
+    page, next_token = paginator.paginate(events)
+    return ActionResult({**history, "events": page, **({"nextToken": next_token} if next_token else {})})
 
 
 def _token_refused_once_its_wait_timed_out(self: StateTaskServiceCallback, env: Environment, **kwargs: Any) -> None:
