@@ -28,7 +28,7 @@ from glue_loop import cli as glue_loop_cli
 from harness.emulator import REGION, AwsEmulator
 from harness.eventbridge import RuleDelivery, end_run_with_events, s3_object_created, wait_for_token
 from harness.glue_simulator import IDLE, UNTIL_FINISHED, GlueRunSimulator, PollObserver, RunOutcome, SimulatedRun
-from harness.loop import Execution, executions, has_ended, newest_execution_in, wait_for
+from harness.loop import Execution, executions, has_ended, history_events, newest_execution_in, wait_for
 from harness.report import format_table
 from harness.terraform import TerraformWorkspace
 
@@ -281,6 +281,18 @@ def operator(command: str, arn: str, endpoint_url: str) -> None:
         say(f"\n$ python -m glue_loop {' '.join(arguments)}\n{output.getvalue().rstrip()}")
 
 
+def back_off_before_run(sfn: Any, state_machine_arn: str) -> int:
+    """The timeout the newest execution gave its wait for data: the back-off it chose before its run
+    (TaskScheduledEventDetails.timeoutInSeconds, AWS Step Functions API Reference)."""
+    newest = max(sfn.list_executions(stateMachineArn=state_machine_arn)["executions"], key=lambda e: e["startDate"])
+    state = None
+    for event in history_events(sfn, newest["executionArn"]):
+        state = event.get("stateEnteredEventDetails", {}).get("name", state)
+        if state == "WaitForData" and "taskScheduledEventDetails" in event:
+            return int(event["taskScheduledEventDetails"]["timeoutInSeconds"])
+    raise LookupError(f"{newest['executionArn']} scheduled no wait for data")
+
+
 def drive_pacing(emulator: AwsEmulator, glue: GlueRunSimulator, outputs: dict[str, Any], idle_runs: int) -> None:
     """Ends each run with its job and crawler events as EventBridge would deliver them: the first
     ``idle_runs`` find nothing and the loop backs off; then a file lands in the sample bucket, its
@@ -299,7 +311,12 @@ def drive_pacing(emulator: AwsEmulator, glue: GlueRunSimulator, outputs: dict[st
         run_id = wait_for_token(dynamodb, table, glue, NAME, number)
         started = emulator.client("glue").get_workflow_run(Name=NAME, RunId=run_id)["Run"]["StartedOn"]
         after = f"run {number - 1} ended" if number <= idle_runs else "the file landed"
-        waited = f", {(started - ended).total_seconds():.1f} s after {after}" if ended else ""
+        waited = (
+            f", {(started - ended).total_seconds():.1f} s after {after}; the loop's back-off was "
+            f"{back_off_before_run(sfn, outputs['state_machine_arn'])} s"
+            if ended
+            else ""
+        )
         say(f"  run {number} started {run_id[:14]}…{waited}")
         if number == idle_runs + 1:
             say("  pausing the loop: it ends at its next wait, without starting a run")
