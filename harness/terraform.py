@@ -215,16 +215,22 @@ class TerraformWorkspace:
         AWS_CA_BUNDLE (set on some machines) is left out: aws-sdk-go-v2 adds the bundle to the HTTP client
         it is given, and configured a second time the provider hands it its own client, which the SDK
         refuses ("unable to add custom RootCAs HTTPClient, has no WithTransportOptions", config's
-        resolveCustomCABundle); the emulator speaks plain HTTP, so no bundle is ever read."""
+        resolveCustomCABundle); the emulator speaks plain HTTP, so no bundle is ever read.
+        A process killed with SIGKILL runs no ``finally``: setpriv (util-linux) has the kernel send the
+        provider SIGTERM when the thread that started it ends (prctl's PR_SET_PDEATHSIG, which survives
+        exec), and that thread is the one in this ``with``. Without setpriv (not Linux), it is left running."""
         providers = self.directory / ".terraform" / "providers"
         # A pattern without ** follows the symlink terraform init makes to an unpacked mirror.
         binary = next(providers.glob("registry.terraform.io/hashicorp/aws/*/*/terraform-provider-aws_*"))
         log = self.directory / "provider-debug.log"
         environment = {**os.environ, **self._tf.environment}
         environment.pop("AWS_CA_BUNDLE", None)
+        command = [str(binary), "-debug"]
+        if setpriv := shutil.which("setpriv"):
+            command = [setpriv, "--pdeathsig", "TERM", "--", *command]
         with log.open("w") as output:
             process = subprocess.Popen(
-                [str(binary), "-debug"],
+                command,
                 cwd=self.directory,
                 env=environment,
                 stdout=output,
