@@ -201,14 +201,13 @@ def test_pacing_demo_backs_off_after_idle_runs_and_a_dropped_file_wakes_the_loop
     # The loop chose 2 s after the first idle run, 4 s after the second, 8 s after the third.
     assert back_offs == [2, 4, 8]
     assert afters == ["run 1 ended", "run 2 ended", "the file landed"]
-    # Each wait lasted its back-off (how much longer depends on the machine's load, so no upper bound)...
+    # Each idle wait lasted its back-off (how much longer depends on the machine's load: no upper bound).
     assert waits[0] >= 2 and waits[1] >= 4, waits
-    # ...but the last: the file's event ended it. By the loop's own clock (IdleWait, the seconds each
-    # wait lasted) no wait came near 8 s.
-    assert waits[2] < 8, waits
     assert "Stop reason: paused after 4 runs" in result.stdout
     metrics = result.stdout.split("read back with GetMetricData:\n", 1)[1].split("\nterraform destroy", 1)[0]
     published = {cells[0]: cells[1:] for cells in (row.split() for row in metrics.splitlines()[2:])}
+    # The file's event ended the 8 s wait: by the loop's own clock (IdleWait, the seconds each of the
+    # 4 runs' waits lasted, 8 or more had it timed out) none lasted that long.
     assert published["IdleWait"][:2] == ["Seconds", "4"] and float(published["IdleWait"][3]) < 8
     assert published["IdleRuns"][:3] == ["Count", "4", "3"]
     assert published["WakeDelay"][:2] == ["Seconds", "1"]
