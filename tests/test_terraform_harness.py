@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from harness.terraform import REPO_ROOT
@@ -28,26 +29,12 @@ with workspace.serving_provider():
 """
 
 
-def _running(pid: int) -> bool:
-    """Whether the process runs: a zombie (state Z) has ended, whether or not anything reaped it."""
+def _running(process: psutil.Process) -> bool:
+    """Whether the process runs: a zombie has ended, whether or not anything reaped it."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-
-
-def _children(pid: int) -> dict[int, str]:
-    """The processes whose parent is ``pid``, by pid, with their command names."""
-    children = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        name, rest = text.split(" (", 1)[1].rsplit(") ", 1)
-        if int(rest.split()[1]) == pid:
-            children[int(stat.parent.name)] = name
-    return children
 
 
 @pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv (util-linux, Linux) ties the provider's life")
@@ -62,7 +49,9 @@ def test_a_served_provider_ends_with_a_process_killed_by_sigkill(tmp_path: Path)
     )
     try:
         assert serving.stdout is not None and serving.stdout.readline() == "serving\n"
-        (provider,) = [pid for pid, name in _children(serving.pid).items() if name.startswith("terraform-provi")]
+        (provider,) = [
+            child for child in psutil.Process(serving.pid).children() if child.name().startswith("terraform-provi")
+        ]
     finally:
         serving.send_signal(signal.SIGKILL)
         serving.wait()
@@ -74,4 +63,4 @@ def test_a_served_provider_ends_with_a_process_killed_by_sigkill(tmp_path: Path)
         assert not _running(provider), "the provider outlived the process that served it"
     finally:
         if _running(provider):
-            os.kill(provider, signal.SIGTERM)
+            provider.terminate()
