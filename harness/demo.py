@@ -28,7 +28,15 @@ from glue_loop import cli as glue_loop_cli
 from harness.emulator import REGION, AwsEmulator
 from harness.eventbridge import RuleDelivery, end_run_with_events, s3_object_created, wait_for_token
 from harness.glue_simulator import IDLE, UNTIL_FINISHED, GlueRunSimulator, PollObserver, RunOutcome, SimulatedRun
-from harness.loop import Execution, executions, has_ended, history_events, newest_execution_in, wait_for
+from harness.loop import (
+    Execution,
+    executions,
+    has_ended,
+    history_events,
+    newest_execution,
+    newest_execution_in,
+    wait_for,
+)
 from harness.report import format_table
 from harness.terraform import TerraformWorkspace
 
@@ -284,7 +292,9 @@ def operator(command: str, arn: str, endpoint_url: str) -> None:
 def back_off_before_run(sfn: Any, state_machine_arn: str) -> int:
     """The timeout the newest execution gave its wait for data: the back-off it chose before its run
     (TaskScheduledEventDetails.timeoutInSeconds, AWS Step Functions API Reference)."""
-    newest = max(sfn.list_executions(stateMachineArn=state_machine_arn)["executions"], key=lambda e: e["startDate"])
+    newest = newest_execution(sfn, state_machine_arn)
+    if newest is None:
+        raise LookupError(f"{state_machine_arn} has no execution")
     state = None
     for event in history_events(sfn, newest["executionArn"]):
         state = event.get("stateEnteredEventDetails", {}).get("name", state)

@@ -102,15 +102,20 @@ def entered_states(sfn: Any, execution_arn: str) -> list[str]:
     ]
 
 
+def newest_execution(sfn: Any, state_machine_arn: str) -> dict[str, Any] | None:
+    """The state machine's newest execution as ListExecutions lists it, None before its first."""
+    listed = sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]
+    return max(listed, key=lambda item: item["startDate"]) if listed else None
+
+
 def newest_execution_in(sfn: Any, state_machine_arn: str, state: str) -> Callable[[], bool]:
     """For wait_for: whether the state machine's newest execution runs and last entered ``state``
     (a wait before a run, say)."""
 
     def check() -> bool:
-        listed = sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]
-        if not listed:
+        newest = newest_execution(sfn, state_machine_arn)
+        if newest is None:
             return False
-        newest = max(listed, key=lambda item: item["startDate"])
         return newest["status"] == "RUNNING" and entered_states(sfn, newest["executionArn"])[-1:] == [state]
 
     return check
